@@ -1,0 +1,126 @@
+/*
+ * json.c - strict JSON parsing and typed member access (json-c).
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "errors.h"
+#include "json.h"
+#include "secret.h"
+
+int
+json_parse_object(const char *buf, size_t len, struct json_object **out)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *obj = NULL;
+	int rc = OA2_ERR_BAD_RESPONSE;
+
+	*out = NULL;
+	if (buf == NULL || len == 0 || len > JSON_MAX_BYTES)
+		goto out;
+	if (memchr(buf, '\0', len) != NULL)
+		goto out;
+	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	if (tok == NULL) {
+		rc = OA2_ERR_NOMEM;
+		goto out;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	if (obj == NULL ||
+	    json_tokener_get_error(tok) != json_tokener_success)
+		goto out;
+	/* Anything after the value other than white space is garbage. */
+	for (size_t i = json_tokener_get_parse_end(tok); i < len; i++) {
+		if (strchr(" \t\r\n", buf[i]) == NULL)
+			goto out;
+	}
+	if (!json_object_is_type(obj, json_type_object))
+		goto out;
+	*out = obj;
+	obj = NULL;
+	rc = 0;
+out:
+	json_object_put(obj);
+	if (tok != NULL)
+		json_tokener_free(tok);
+	return rc;
+}
+
+/* Look key up; absent and null both count as absent. */
+static struct json_object *
+member(struct json_object *obj, const char *key)
+{
+	struct json_object *v = NULL;
+
+	if (obj == NULL || !json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	return v;
+}
+
+int
+json_get_string(struct json_object *obj, const char *key, const char **out)
+{
+	struct json_object *v = member(obj, key);
+	const char *s;
+
+	*out = NULL;
+	if (v == NULL)
+		return OA2_ERR_NOTFOUND;
+	if (!json_object_is_type(v, json_type_string))
+		return OA2_ERR_BAD_RESPONSE;
+	s = json_object_get_string(v);
+	if (s == NULL || strlen(s) != (size_t)json_object_get_string_len(v))
+		return OA2_ERR_BAD_RESPONSE;
+	*out = s;
+	return 0;
+}
+
+int
+json_get_int64(struct json_object *obj, const char *key, int64_t *out)
+{
+	struct json_object *v = member(obj, key);
+
+	*out = 0;
+	if (v == NULL)
+		return OA2_ERR_NOTFOUND;
+	/* Integers only: "3600" (a string) or 1.5 (a double) is wrong. */
+	if (!json_object_is_type(v, json_type_int))
+		return OA2_ERR_BAD_RESPONSE;
+	*out = json_object_get_int64(v);
+	return 0;
+}
+
+int
+json_get_object(struct json_object *obj, const char *key,
+    struct json_object **out)
+{
+	struct json_object *v = member(obj, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return OA2_ERR_NOTFOUND;
+	if (!json_object_is_type(v, json_type_object))
+		return OA2_ERR_BAD_RESPONSE;
+	*out = v;
+	return 0;
+}
+
+int
+json_dup_string(struct json_object *obj, const char *key, char **out)
+{
+	const char *s = NULL;
+	int rc;
+
+	*out = NULL;
+	rc = json_get_string(obj, key, &s);
+	if (rc != 0)
+		return rc;
+	*out = secret_strdup(s);
+	return *out == NULL ? OA2_ERR_NOMEM : 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * jwt.h - ID token verification: JWS signature (RFC 7515) with keys only
+ * from the configured JWKS, then the claim checks of OpenID Connect Core
+ * §3.1.3.7, following RFC 8725 (JWT BCP).
+ */
+#ifndef OA2_JWT_H
+#define OA2_JWT_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct claims;
+struct jwks;
+
+/* Largest compact JWT we look at. */
+#define JWT_MAX_BYTES (64 * 1024)
+
+struct jwt_expect {
+	const char *issuer;     /* iss must equal this byte for byte */
+	const char *client_id;  /* must be in aud; azp, when present, equals it */
+	time_t now;             /* current time (injected for tests) */
+	long leeway;            /* seconds of clock skew allowed */
+};
+
+/*
+ * Verify a compact-serialised ID token.
+ *
+ * Accepted algorithms: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA
+ * (Ed25519).  Refused: none (any case), HS*, unknown algs, a key whose
+ * type/curve/size does not fit alg, a JWK whose "alg" differs, headers
+ * crit/jku/x5u/jwk/x5c, typ "at+jwt".  The key is chosen by kid; without a
+ * kid only when exactly one key fits alg.  Claims are read only after the
+ * signature verifies: iss, aud (string or array), azp (required when aud has
+ * several values), exp (required), iat (required, not in the future), nbf,
+ * all integers, with leeway.
+ *
+ * On success returns 0 and *out holds the verified claims (claims_free).
+ * On failure returns OA2_ERR_TOKEN (and *why a short static reason code such
+ * as "bad_signature", "alg_refused", "iss_mismatch", "expired"), or
+ * OA2_ERR_NOMEM.  why may be NULL.
+ */
+int jwt_verify(const char *token, const struct jwks *keys,
+    const struct jwt_expect *expect, struct claims **out, const char **why);
+
+#endif
