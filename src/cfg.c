@@ -1,0 +1,545 @@
+/*
+ * cfg.c - configuration file and module arguments.
+ *
+ * The file is opened with O_NOFOLLOW and must be a regular, root-owned file
+ * that is not group- or world-writable, at most CFG_MAX_FILE bytes.  An
+ * unknown key, a bad value or an unsafe file is an error naming the key and
+ * file:line, never a warning.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "errors.h"
+#include "secret.h"
+
+#define SECRET_FILE_MAX 4096
+
+enum opt_type { OPT_URL, OPT_STR, OPT_SECRET, OPT_LONG, OPT_BOOL, OPT_AUTH };
+
+struct opt {
+	const char *key;
+	enum opt_type type;
+	size_t off;            /* offset of the member in struct cfg */
+	long min, max;         /* OPT_LONG range */
+	bool arg_only;         /* only as a module argument */
+};
+
+#define M(f) offsetof(struct cfg, f)
+
+static const struct opt opts[] = {
+	{ "issuer",             OPT_URL,    M(issuer),             0, 0, false },
+	{ "token_endpoint",     OPT_URL,    M(token_endpoint),     0, 0, false },
+	{ "jwks_uri",           OPT_URL,    M(jwks_uri),           0, 0, false },
+	{ "userinfo_endpoint",  OPT_URL,    M(userinfo_endpoint),  0, 0, false },
+	{ "client_id",          OPT_STR,    M(client_id),          0, 0, false },
+	{ "client_secret",      OPT_SECRET, M(client_secret),      0, 0, false },
+	{ "client_secret_file", OPT_STR,    M(client_secret_file), 0, 0, false },
+	{ "client_auth",        OPT_AUTH,   M(client_auth),        0, 0, false },
+	{ "scope",              OPT_STR,    M(scope),              0, 0, false },
+	{ "username_claim",     OPT_STR,    M(username_claim),     0, 0, false },
+	{ "username_format",    OPT_STR,    M(username_format),    0, 0, false },
+	{ "ca_file",            OPT_STR,    M(ca_file),            0, 0, false },
+	{ "proxy",              OPT_URL,    M(proxy),              0, 0, false },
+	{ "timeout",            OPT_LONG,   M(timeout),            1, 300, false },
+	{ "connect_timeout",    OPT_LONG,   M(connect_timeout),    1, 300, false },
+	{ "debug",              OPT_BOOL,   M(debug),              0, 0, false },
+	{ "use_first_pass",     OPT_BOOL,   M(use_first_pass),     0, 0, true },
+	{ "try_first_pass",     OPT_BOOL,   M(try_first_pass),     0, 0, true },
+};
+
+const char *const cfg_keys[] = {
+	"config", "issuer", "token_endpoint", "jwks_uri", "userinfo_endpoint",
+	"client_id", "client_secret", "client_secret_file", "client_auth",
+	"scope", "username_claim", "username_format", "ca_file", "proxy",
+	"timeout", "connect_timeout", "debug", "use_first_pass",
+	"try_first_pass", NULL
+};
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return OA2_ERR_CONFIG;
+}
+
+struct cfg *
+cfg_new(void)
+{
+	struct cfg *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->timeout = 10;
+	c->connect_timeout = 5;
+	return c;
+}
+
+void
+cfg_free(struct cfg **cp)
+{
+	struct cfg *c;
+
+	if (cp == NULL || *cp == NULL)
+		return;
+	c = *cp;
+	free(c->path);
+	free(c->issuer);
+	free(c->token_endpoint);
+	free(c->jwks_uri);
+	free(c->userinfo_endpoint);
+	free(c->client_id);
+	secret_free(&c->client_secret);
+	free(c->client_secret_file);
+	free(c->scope);
+	free(c->username_claim);
+	free(c->username_format);
+	free(c->ca_file);
+	free(c->proxy);
+	secret_wipe(c, sizeof(*c));
+	free(c);
+	*cp = NULL;
+}
+
+/* True when s is an https:// URL with a host and no characters that have
+ * no business in a configured URL (white space, controls). */
+static bool
+is_https_url(const char *s)
+{
+	if (strncmp(s, "https://", 8) != 0 || s[8] == '\0' || s[8] == '/')
+		return false;
+	for (; *s != '\0'; s++) {
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return false;
+	}
+	return true;
+}
+
+static int
+parse_bool(const char *v, bool *out)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "1") == 0 || strcmp(v, "on") == 0) {
+		*out = true;
+		return 0;
+	}
+	if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "0") == 0 || strcmp(v, "off") == 0) {
+		*out = false;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+parse_long(const char *v, long min, long max, long *out)
+{
+	char *end = NULL;
+	long n;
+
+	if (*v == '\0' || !isdigit((unsigned char)*v))
+		return -1;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == NULL || *end != '\0' || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+/* Replace the string member at *slot with a copy of v. */
+static int
+set_string(char **slot, const char *v, bool secret)
+{
+	char *copy = secret_strdup(v);
+
+	if (copy == NULL)
+		return OA2_ERR_NOMEM;
+	if (secret)
+		secret_free(slot);
+	else
+		free(*slot);
+	*slot = copy;
+	return 0;
+}
+
+int
+cfg_set(struct cfg *c, const char *key, const char *value,
+    const char *origin, char *err, size_t errlen)
+{
+	const struct opt *o = NULL;
+	char *base = (char *)c;
+	bool from_arg = strcmp(origin, "module arguments") == 0;
+
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		if (strcmp(opts[i].key, key) == 0) {
+			o = &opts[i];
+			break;
+		}
+	}
+	if (o == NULL)
+		return fail(err, errlen, "%s: unknown option \"%s\"", origin,
+		    key);
+	if (o->arg_only && !from_arg)
+		return fail(err, errlen,
+		    "%s: \"%s\" is a module argument, not a file option",
+		    origin, key);
+	switch (o->type) {
+	case OPT_URL:
+		if (!is_https_url(value))
+			return fail(err, errlen,
+			    "%s: %s must be an https:// URL", origin, key);
+		return set_string((char **)(void *)(base + o->off), value,
+		    false);
+	case OPT_STR:
+	case OPT_SECRET:
+		if (*value == '\0')
+			return fail(err, errlen, "%s: %s is empty", origin,
+			    key);
+		return set_string((char **)(void *)(base + o->off), value,
+		    o->type == OPT_SECRET);
+	case OPT_LONG:
+		if (parse_long(value, o->min, o->max,
+		    (long *)(void *)(base + o->off)) != 0)
+			return fail(err, errlen,
+			    "%s: %s must be a whole number from %ld to %ld",
+			    origin, key, o->min, o->max);
+		return 0;
+	case OPT_BOOL:
+		if (parse_bool(value, (bool *)(void *)(base + o->off)) != 0)
+			return fail(err, errlen,
+			    "%s: %s must be yes or no", origin, key);
+		return 0;
+	case OPT_AUTH:
+		if (strcmp(value, "basic") == 0)
+			c->client_auth = CFG_AUTH_BASIC;
+		else if (strcmp(value, "post") == 0)
+			c->client_auth = CFG_AUTH_POST;
+		else if (strcmp(value, "none") == 0)
+			c->client_auth = CFG_AUTH_NONE;
+		else
+			return fail(err, errlen,
+			    "%s: client_auth must be basic, post or none",
+			    origin);
+		return 0;
+	}
+	return fail(err, errlen, "%s: %s: internal error", origin, key);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Open path safely and read it whole into a NUL-terminated buffer.
+ * owner_only: also refuse group/other read (for secrets).
+ */
+static int
+read_safe_file(const char *path, size_t max, bool owner_only, char **out,
+    size_t *outlen, char *err, size_t errlen)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, rc = OA2_ERR_CONFIG;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return fail(err, errlen, "%s: refusing a symbolic link",
+			    path);
+		return fail(err, errlen, "%s: cannot open: %s", path,
+		    strerror(errno));
+	}
+	if (fstat(fd, &st) != 0) {
+		fail(err, errlen, "%s: cannot stat: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_uid != 0) {
+		fail(err, errlen, "%s: not owned by root", path);
+		goto out;
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		fail(err, errlen, "%s: group or world writable", path);
+		goto out;
+	}
+	if (owner_only && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		fail(err, errlen, "%s: readable by others than root", path);
+		goto out;
+	}
+	if (st.st_size < 0 || (size_t)st.st_size > max) {
+		fail(err, errlen, "%s: larger than %zu bytes", path, max);
+		goto out;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		rc = OA2_ERR_NOMEM;
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len != (size_t)st.st_size) {
+		fail(err, errlen, "%s: short read", path);
+		goto out;
+	}
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		fail(err, errlen, "%s: contains a NUL byte", path);
+		goto out;
+	}
+	*out = buf;
+	*outlen = len;
+	buf = NULL;
+	rc = 0;
+out:
+	secret_freen((void **)&buf, (size_t)st.st_size + 1);
+	close(fd);
+	return rc;
+}
+
+int
+cfg_read_file(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+	char *buf = NULL, *line, *next;
+	char origin[PATH_MAX + 32];
+	size_t len = 0;
+	unsigned lineno = 0;
+	bool readable_by_others = false;
+	bool has_secret = false;
+	struct stat st;
+	int rc;
+
+	rc = read_safe_file(path, CFG_MAX_FILE, false, &buf, &len, err,
+	    errlen);
+	if (rc != 0)
+		return rc;
+	if (stat(path, &st) == 0 &&
+	    (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		readable_by_others = true;
+	rc = set_string(&c->path, path, false);
+	for (line = buf; rc == 0 && line != NULL; line = next) {
+		char *eq, *key, *value;
+
+		lineno++;
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		line = trim(line);
+		if (*line == '\0' || *line == '#')
+			continue;
+		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
+		if (*line == '[') {
+			rc = fail(err, errlen, "%s: unknown section %s",
+			    origin, line);
+			break;
+		}
+		eq = strchr(line, '=');
+		if (eq == NULL) {
+			rc = fail(err, errlen,
+			    "%s: expected \"key = value\"", origin);
+			break;
+		}
+		*eq = '\0';
+		key = trim(line);
+		value = trim(eq + 1);
+		if (strcmp(key, "client_secret") == 0)
+			has_secret = true;
+		rc = cfg_set(c, key, value, origin, err, errlen);
+	}
+	if (rc == 0 && has_secret && readable_by_others)
+		rc = fail(err, errlen,
+		    "%s: holds client_secret but is readable by others than "
+		    "root (chmod 600)", path);
+	secret_freen((void **)&buf, len + 1);
+	return rc;
+}
+
+/* Read client_secret_file: root-owned, mode 0600 or stricter, one line. */
+static int
+read_secret_file(struct cfg *c, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = read_safe_file(c->client_secret_file, SECRET_FILE_MAX, true,
+	    &buf, &len, err, errlen);
+	if (rc != 0)
+		return rc;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	if (len == 0 || memchr(buf, '\n', len) != NULL) {
+		rc = fail(err, errlen, "%s: must hold exactly one line",
+		    c->client_secret_file);
+	} else {
+		secret_free(&c->client_secret);
+		c->client_secret = buf;
+		buf = NULL;
+	}
+	secret_freen((void **)&buf, len + 1);
+	return rc;
+}
+
+/* username_format may hold "%u" (the PAM user) and "%%", nothing else. */
+static bool
+valid_format(const char *f)
+{
+	bool has_u = false;
+
+	for (; *f != '\0'; f++) {
+		if ((unsigned char)*f < 0x20 || *f == 0x7f)
+			return false;
+		if (*f != '%')
+			continue;
+		f++;
+		if (*f == 'u')
+			has_u = true;
+		else if (*f != '%')
+			return false;
+	}
+	return has_u;
+}
+
+int
+cfg_finish(struct cfg *c, char *err, size_t errlen)
+{
+	const char *where = c->path != NULL ? c->path : "configuration";
+	int rc;
+
+	if (c->client_id == NULL)
+		return fail(err, errlen, "%s: client_id is required", where);
+	if (c->issuer == NULL)
+		return fail(err, errlen, "%s: issuer is required", where);
+	if (c->client_secret != NULL && c->client_secret_file != NULL)
+		return fail(err, errlen,
+		    "%s: client_secret and client_secret_file both set",
+		    where);
+	if (c->client_secret_file != NULL) {
+		rc = read_secret_file(c, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	if (c->client_auth == CFG_AUTH_UNSET)
+		c->client_auth = c->client_secret != NULL ? CFG_AUTH_BASIC :
+		    CFG_AUTH_NONE;
+	if (c->client_auth != CFG_AUTH_NONE && c->client_secret == NULL)
+		return fail(err, errlen,
+		    "%s: client_auth %s needs client_secret or "
+		    "client_secret_file", where,
+		    c->client_auth == CFG_AUTH_BASIC ? "basic" : "post");
+	if (c->connect_timeout > c->timeout)
+		c->connect_timeout = c->timeout;
+	if (c->scope == NULL && (rc = set_string(&c->scope, "openid",
+	    false)) != 0)
+		return rc;
+	if (c->username_claim == NULL && (rc = set_string(&c->username_claim,
+	    "preferred_username", false)) != 0)
+		return rc;
+	if (c->username_format == NULL &&
+	    (rc = set_string(&c->username_format, "%u", false)) != 0)
+		return rc;
+	if (!valid_format(c->username_format))
+		return fail(err, errlen,
+		    "%s: username_format must contain %%u and no other %% "
+		    "escape than %%%%", where);
+	return 0;
+}
+
+/* Split "key=value"; a bare word is a boolean set to yes. */
+static int
+apply_arg(struct cfg *c, const char *arg, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	char key[64];
+	size_t klen;
+
+	if (eq == NULL)
+		return cfg_set(c, arg, "yes", "module arguments", err,
+		    errlen);
+	klen = (size_t)(eq - arg);
+	if (klen == 0 || klen >= sizeof(key))
+		return fail(err, errlen, "module arguments: bad option \"%s\"",
+		    arg);
+	memcpy(key, arg, klen);
+	key[klen] = '\0';
+	if (strcmp(key, "config") == 0)
+		return 0;
+	return cfg_set(c, key, eq + 1, "module arguments", err, errlen);
+}
+
+int
+cfg_load(int argc, const char **argv, struct cfg **out, char *err,
+    size_t errlen)
+{
+	struct cfg *c = NULL;
+	const char *path = CFG_DEFAULT_PATH;
+	int rc;
+
+	*out = NULL;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "config=", 7) == 0)
+			path = argv[i] + 7;
+	}
+	if (*path != '/')
+		return fail(err, errlen,
+		    "module arguments: config must be an absolute path");
+	c = cfg_new();
+	if (c == NULL)
+		return OA2_ERR_NOMEM;
+	rc = cfg_read_file(c, path, err, errlen);
+	for (int i = 0; rc == 0 && i < argc; i++)
+		rc = apply_arg(c, argv[i], err, errlen);
+	if (rc == 0)
+		rc = cfg_finish(c, err, errlen);
+	if (rc != 0) {
+		cfg_free(&c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * cfg.h - configuration: a root-owned file of "key = value" lines, then
+ * module arguments "key=value" that override it.  One function, cfg_set,
+ * handles a key from either place.
+ */
+#ifndef OA2_CFG_H
+#define OA2_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CFG_DEFAULT_PATH SYSCONFDIR "/security/pam_oauth2.conf"
+#define CFG_MAX_FILE (64 * 1024)
+#define CFG_ERR_LEN 512
+
+enum cfg_client_auth {
+	CFG_AUTH_UNSET = 0,
+	CFG_AUTH_BASIC,  /* RFC 6749 §2.3.1 HTTP Basic */
+	CFG_AUTH_POST,   /* client_id + client_secret in the form body */
+	CFG_AUTH_NONE,   /* public client: client_id in the body */
+};
+
+struct cfg {
+	char *path;              /* the file that was read */
+	char *issuer;
+	char *token_endpoint;
+	char *jwks_uri;
+	char *userinfo_endpoint;
+	char *client_id;
+	char *client_secret;     /* secret: wiped on free */
+	char *client_secret_file;
+	enum cfg_client_auth client_auth;
+	char *scope;
+	char *username_claim;
+	char *username_format;
+	char *ca_file;
+	char *proxy;             /* none unless configured */
+	long timeout;            /* seconds, whole authentication */
+	long connect_timeout;    /* seconds */
+	bool debug;
+	bool use_first_pass;
+	bool try_first_pass;
+};
+
+/*
+ * Load the configuration: the file named by a "config=PATH" argument (else
+ * CFG_DEFAULT_PATH), then every argument in argv on top, then validation
+ * and the client secret file.  On failure returns OA2_ERR_CONFIG (or
+ * OA2_ERR_NOMEM) and writes one human-readable line naming the key and
+ * file:line into err.  *out is freed with cfg_free.
+ */
+int cfg_load(int argc, const char **argv, struct cfg **out, char *err,
+    size_t errlen);
+
+/* Parse a file into c (used by cfg_load; exposed for tests). */
+int cfg_read_file(struct cfg *c, const char *path, char *err, size_t errlen);
+
+/* Set one key (origin names the place for error messages). */
+int cfg_set(struct cfg *c, const char *key, const char *value,
+    const char *origin, char *err, size_t errlen);
+
+/* Defaults and checks that need the whole configuration. */
+int cfg_finish(struct cfg *c, char *err, size_t errlen);
+
+struct cfg *cfg_new(void);
+void cfg_free(struct cfg **c);
+
+/* The keys cfg_set accepts, NULL-terminated (for docs and tests). */
+extern const char *const cfg_keys[];
+
+#endif

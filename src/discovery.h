@@ -1,0 +1,39 @@
+/*
+ * discovery.h - OpenID Connect Discovery 1.0 (§4): the provider metadata
+ * document at issuer + "/.well-known/openid-configuration".
+ */
+#ifndef OA2_DISCOVERY_H
+#define OA2_DISCOVERY_H
+
+#include <stddef.h>
+
+struct http;
+
+struct endpoints {
+	char *token;
+	char *jwks;
+	char *userinfo;        /* NULL when the provider has none */
+	char *device;          /* NULL when the provider has none */
+};
+
+/*
+ * Parse a metadata document for the configured issuer.  Its "issuer" must
+ * equal the configured one exactly (§4.3); every endpoint present must be
+ * an https URL; token_endpoint and jwks_uri are required.  Returns 0,
+ * OA2_ERR_BAD_RESPONSE (with *why) or OA2_ERR_NOMEM.
+ */
+int discovery_parse(const char *issuer, const char *body, size_t len,
+    struct endpoints *out, const char **why);
+
+/* Fetch and parse; adds OA2_ERR_UNAVAIL for transport problems and non-200
+ * answers. */
+int discovery_fetch(struct http *h, const char *issuer,
+    struct endpoints *out, const char **why);
+
+/* The metadata URL for an issuer (a trailing '/' is not doubled);
+ * malloc'd, NULL on allocation failure. */
+char *discovery_url(const char *issuer);
+
+void endpoints_clear(struct endpoints *e);
+
+#endif

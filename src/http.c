@@ -1,0 +1,397 @@
+/*
+ * http.c - libcurl, locked down.
+ *
+ * libcurl is initialised once per process (pthread_once) and never
+ * cleaned up: the host process (sshd, sudo) may use it too, and
+ * curl_global_cleanup is not safe while anyone else might.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <openssl/ssl.h>
+
+#include "b64.h"
+#include "clock.h"
+#include "errors.h"
+#include "form.h"
+#include "http.h"
+#include "secret.h"
+
+struct http {
+	CURL *curl;
+	struct http_opts opts;
+};
+
+struct sink {
+	char *buf;
+	size_t len;
+	size_t cap;
+	bool too_big;
+	long max_age;
+};
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static CURLcode curl_init_rc = CURLE_FAILED_INIT;
+
+static void
+global_init(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* Body writer with a hard cap; growing copies and wipes the old buffer. */
+static size_t
+write_cb(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nmemb;
+	size_t cap;
+	char *nb;
+
+	if (s->len + n > HTTP_MAX_BODY) {
+		s->too_big = true;
+		return 0;
+	}
+	if (s->len + n + 1 > s->cap) {
+		cap = s->cap != 0 ? s->cap : 4096;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		nb = malloc(cap);
+		if (nb == NULL)
+			return 0;
+		if (s->buf != NULL) {
+			memcpy(nb, s->buf, s->len);
+			secret_freen((void **)&s->buf, s->cap);
+		}
+		s->buf = nb;
+		s->cap = cap;
+	}
+	memcpy(s->buf + s->len, data, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
+}
+
+/* Header reader: only Cache-Control max-age is of interest. */
+static size_t
+header_cb(char *data, size_t size, size_t nitems, void *arg)
+{
+	struct sink *s = arg;
+	size_t n = size * nitems;
+	char line[256];
+	const char *p;
+
+	if (n < sizeof(line) && n > 14 &&
+	    strncasecmp(data, "cache-control:", 14) == 0) {
+		memcpy(line, data, n);
+		line[n] = '\0';
+		p = strstr(line, "max-age=");
+		if (p != NULL) {
+			long v = strtol(p + 8, NULL, 10);
+
+			if (v >= 0)
+				s->max_age = v;
+		}
+	}
+	return n;
+}
+
+/* Runs on every new TLS context: never write a key log, whatever
+ * SSLKEYLOGFILE the (possibly unprivileged) caller put in the
+ * environment of a setuid program. */
+static CURLcode
+ssl_ctx_cb(CURL *curl, void *ctx, void *arg)
+{
+	SSL_CTX_set_keylog_callback((SSL_CTX *)ctx, NULL);
+	return CURLE_OK;
+}
+
+int
+http_new(const struct http_opts *opts, struct http **out)
+{
+	struct http *h = NULL;
+
+	*out = NULL;
+	pthread_once(&curl_once, global_init);
+	if (curl_init_rc != CURLE_OK)
+		return OA2_ERR_UNAVAIL;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return OA2_ERR_NOMEM;
+	h->opts = *opts;
+	h->curl = curl_easy_init();
+	if (h->curl == NULL) {
+		free(h);
+		return OA2_ERR_NOMEM;
+	}
+	*out = h;
+	return 0;
+}
+
+void
+http_free(struct http **hp)
+{
+	if (hp == NULL || *hp == NULL)
+		return;
+	curl_easy_cleanup((*hp)->curl);
+	free(*hp);
+	*hp = NULL;
+}
+
+void
+http_response_clear(struct http_response *resp)
+{
+	if (resp == NULL)
+		return;
+	secret_freen((void **)&resp->body, resp->len + 1);
+	resp->len = 0;
+	resp->status = 0;
+	resp->max_age = -1;
+}
+
+/* Free a header list whose strings may hold credentials. */
+static void
+wipe_slist(struct curl_slist *l)
+{
+	for (struct curl_slist *n = l; n != NULL; n = n->next)
+		secret_wipe(n->data, strlen(n->data));
+	curl_slist_free_all(l);
+}
+
+static const char *
+curl_reason(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		return "timeout";
+	case CURLE_COULDNT_CONNECT:
+		return "connect_failed";
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return "dns_failed";
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CERTPROBLEM:
+		return "tls_failed";
+	case CURLE_WRITE_ERROR:
+	case CURLE_FILESIZE_EXCEEDED:
+		return "response_too_large";
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		return "not_https";
+	default:
+		return "http_failed";
+	}
+}
+
+/* Build "Authorization: Basic base64(user:pass)" into a new string. */
+static int
+basic_header(const char *user, const char *pass, char **out)
+{
+	struct form cred = { 0 };
+	struct form hdr = { 0 };
+	char *b64 = NULL;
+	int rc;
+
+	*out = NULL;
+	form_append_raw(&cred, user, strlen(user));
+	form_append_raw(&cred, ":", 1);
+	form_append_raw(&cred, pass, strlen(pass));
+	rc = cred.err;
+	if (rc == 0)
+		rc = b64_encode((const unsigned char *)cred.buf, cred.len,
+		    &b64);
+	if (rc == 0) {
+		form_append_raw(&hdr, "Authorization: Basic ", 21);
+		form_append_raw(&hdr, b64, strlen(b64));
+		rc = hdr.err;
+	}
+	if (rc == 0) {
+		*out = hdr.buf;
+		hdr.buf = NULL;
+	}
+	secret_free(&b64);
+	form_clear(&cred);
+	form_clear(&hdr);
+	return rc;
+}
+
+/*
+ * Perform one request with every safety option set.  Options are reset
+ * before each request so nothing (a body, a header) leaks between them.
+ */
+static int
+perform(struct http *h, const char *url, const char *body, size_t len,
+    struct curl_slist *headers, struct http_response *resp,
+    const char **why)
+{
+	struct sink s = { .max_age = -1 };
+	CURL *c = h->curl;
+	CURLcode rc;
+	long remaining, status = 0;
+	char *effective = NULL;
+	int ret = OA2_ERR_UNAVAIL;
+
+	memset(resp, 0, sizeof(*resp));
+	resp->max_age = -1;
+	if (why != NULL)
+		*why = "http_failed";
+	if (strncmp(url, "https://", 8) != 0) {
+		if (why != NULL)
+			*why = "not_https";
+		return OA2_ERR_UNAVAIL;
+	}
+	remaining = (long)(h->opts.deadline_ms - clock_mono_ms());
+	if (remaining <= 0) {
+		if (why != NULL)
+			*why = "timeout";
+		return OA2_ERR_UNAVAIL;
+	}
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	if (h->opts.ca_file != NULL) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
+		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	}
+	/* "" disables proxies, including those named in the environment. */
+	curl_easy_setopt(c, CURLOPT_PROXY,
+	    h->opts.proxy != NULL ? h->opts.proxy : "");
+	curl_easy_setopt(c, CURLOPT_NETRC, (long)CURL_NETRC_IGNORED);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, remaining);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+	    h->opts.connect_timeout_ms < remaining ?
+	    h->opts.connect_timeout_ms : remaining);
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE, (long)HTTP_MAX_BODY);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, PACKAGE_NAME "/" PACKAGE_VERSION);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &s);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
+
+	rc = curl_easy_perform(c);
+	if (rc != CURLE_OK) {
+		if (why != NULL)
+			*why = s.too_big ? "response_too_large" :
+			    curl_reason(rc);
+		goto out;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_EFFECTIVE_URL, &effective);
+	if (status >= 300 && status < 400) {
+		/* Redirects are never followed (and never trusted). */
+		if (why != NULL)
+			*why = "redirect";
+		goto out;
+	}
+	resp->status = status;
+	resp->max_age = s.max_age;
+	if (s.buf == NULL) {
+		s.buf = calloc(1, 1);
+		if (s.buf == NULL) {
+			ret = OA2_ERR_NOMEM;
+			goto out;
+		}
+		s.cap = 1;
+	}
+	resp->body = s.buf;
+	resp->len = s.len;
+	s.buf = NULL;
+	ret = 0;
+out:
+	/* Drop our references to caller data before it is wiped. */
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+	secret_freen((void **)&s.buf, s.cap);
+	return ret;
+}
+
+int
+http_get(struct http *h, const char *url, const char *bearer,
+    struct http_response *resp, const char **why)
+{
+	struct curl_slist *hdrs = NULL, *tmp;
+	struct form auth = { 0 };
+	int rc;
+
+	tmp = curl_slist_append(hdrs, "Accept: application/json");
+	if (tmp == NULL)
+		return OA2_ERR_NOMEM;
+	hdrs = tmp;
+	if (bearer != NULL) {
+		form_append_raw(&auth, "Authorization: Bearer ", 22);
+		form_append_raw(&auth, bearer, strlen(bearer));
+		tmp = auth.err == 0 ? curl_slist_append(hdrs, auth.buf) : NULL;
+		form_clear(&auth);
+		if (tmp == NULL) {
+			wipe_slist(hdrs);
+			return OA2_ERR_NOMEM;
+		}
+		hdrs = tmp;
+	}
+	rc = perform(h, url, NULL, 0, hdrs, resp, why);
+	wipe_slist(hdrs);
+	return rc;
+}
+
+int
+http_post_form(struct http *h, const char *url, const char *body,
+    size_t len, const char *basic_user, const char *basic_pass,
+    struct http_response *resp, const char **why)
+{
+	struct curl_slist *hdrs = NULL, *tmp;
+	char *auth = NULL;
+	int rc = OA2_ERR_NOMEM;
+
+	tmp = curl_slist_append(hdrs, "Accept: application/json");
+	if (tmp == NULL)
+		goto out;
+	hdrs = tmp;
+	tmp = curl_slist_append(hdrs,
+	    "Content-Type: application/x-www-form-urlencoded");
+	if (tmp == NULL)
+		goto out;
+	hdrs = tmp;
+	/* Never "Expect: 100-continue": one round trip per request. */
+	tmp = curl_slist_append(hdrs, "Expect:");
+	if (tmp == NULL)
+		goto out;
+	hdrs = tmp;
+	if (basic_user != NULL && basic_pass != NULL) {
+		rc = basic_header(basic_user, basic_pass, &auth);
+		if (rc != 0)
+			goto out;
+		rc = OA2_ERR_NOMEM;
+		tmp = curl_slist_append(hdrs, auth);
+		if (tmp == NULL)
+			goto out;
+		hdrs = tmp;
+	}
+	rc = perform(h, url, body, len, hdrs, resp, why);
+out:
+	secret_free(&auth);
+	wipe_slist(hdrs);
+	return rc;
+}

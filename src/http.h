@@ -1,0 +1,59 @@
+/*
+ * http.h - the module's HTTPS client: the only file that includes libcurl.
+ *
+ * HTTPS only (also after any redirect, which is never followed), peer and
+ * host verification always on, no proxy from the environment, a response
+ * size cap, connect and total timeouts inside one login deadline, no
+ * signals.  Nothing is written to stdout or stderr.
+ */
+#ifndef OA2_HTTP_H
+#define OA2_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP_MAX_BODY (256 * 1024)
+
+struct http;
+
+struct http_opts {
+	const char *ca_file;       /* PEM bundle, NULL = system store */
+	const char *proxy;         /* NULL = no proxy at all */
+	int64_t deadline_ms;       /* absolute, on clock_mono_ms() */
+	long connect_timeout_ms;
+};
+
+struct http_response {
+	long status;
+	char *body;                /* NUL-terminated, wiped on clear */
+	size_t len;
+	long max_age;              /* Cache-Control max-age, -1 if none */
+};
+
+/* A client for one login (connections are reused between requests).
+ * Returns 0, OA2_ERR_NOMEM or OA2_ERR_UNAVAIL. */
+int http_new(const struct http_opts *opts, struct http **out);
+void http_free(struct http **h);
+
+/*
+ * GET url.  bearer, when not NULL, is sent as "Authorization: Bearer".
+ * Returns 0 with the response filled (any status), or OA2_ERR_UNAVAIL
+ * (connect/TLS/timeout/size/redirect problems), OA2_ERR_NOMEM.
+ * A short reason code for the failure is left in *why when why != NULL.
+ */
+int http_get(struct http *h, const char *url, const char *bearer,
+    struct http_response *resp, const char **why);
+
+/*
+ * POST the form body (already encoded) to url.  basic_user/basic_pass,
+ * when not NULL, become an HTTP Basic header (both are encoded by the
+ * caller as RFC 6749 §2.3.1 asks).  The header copy is wiped after use.
+ */
+int http_post_form(struct http *h, const char *url, const char *body,
+    size_t len, const char *basic_user, const char *basic_pass,
+    struct http_response *resp, const char **why);
+
+/* Wipe and free the body; resp may be reused. */
+void http_response_clear(struct http_response *resp);
+
+#endif

@@ -1,0 +1,31 @@
+/*
+ * identity.h - binding a verified identity to the PAM user.
+ *
+ * The configured claim must equal the formatted PAM user byte for byte:
+ * no prefix match, no case folding, no NUL or control characters.
+ */
+#ifndef OA2_IDENTITY_H
+#define OA2_IDENTITY_H
+
+struct claims;
+
+#define IDENTITY_MAX_USER 256
+
+/* 0 when user is a plausible account name (non-empty, at most
+ * IDENTITY_MAX_USER bytes, no control characters, not starting with '-'),
+ * else OA2_ERR_USER. */
+int identity_check_user(const char *user);
+
+/* Expand format ("%u" = user, "%%" = '%') into a new string *out.
+ * Returns 0, OA2_ERR_CONFIG (bad format) or OA2_ERR_NOMEM. */
+int identity_format(const char *format, const char *user, char **out);
+
+/*
+ * Check that claim `name` of c is a string equal to expected.
+ * Returns 0 or OA2_ERR_TOKEN with *why one of "claim_missing",
+ * "claim_type", "claim_invalid", "identity_mismatch".
+ */
+int identity_bind(const struct claims *c, const char *name,
+    const char *expected, const char **why);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * login.c - what every grant shares: endpoints, client authentication,
+ * the token request, and identity verification.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "cfg.h"
+#include "claims.h"
+#include "clock.h"
+#include "discovery.h"
+#include "errors.h"
+#include "form.h"
+#include "http.h"
+#include "identity.h"
+#include "jwks.h"
+#include "jwt.h"
+#include "log.h"
+#include "login.h"
+#include "secret.h"
+#include "token.h"
+
+/* Clock skew allowed on exp/iat/nbf (seconds). */
+#define LOGIN_LEEWAY 60
+
+int
+login_init(struct login *lg, const struct cfg *cfg,
+    const struct log_ctx *log, const char *pam_user)
+{
+	struct http_opts ho = { 0 };
+	int rc;
+
+	memset(lg, 0, sizeof(*lg));
+	lg->cfg = cfg;
+	lg->log = log;
+	lg->why = "internal";
+	lg->deadline_ms = clock_mono_ms() + cfg->timeout * 1000;
+	rc = identity_format(cfg->username_format, pam_user, &lg->user);
+	if (rc != 0)
+		return rc;
+	ho.ca_file = cfg->ca_file;
+	ho.proxy = cfg->proxy;
+	ho.deadline_ms = lg->deadline_ms;
+	ho.connect_timeout_ms = cfg->connect_timeout * 1000;
+	rc = http_new(&ho, &lg->http);
+	if (rc != 0)
+		login_clear(lg);
+	return rc;
+}
+
+void
+login_clear(struct login *lg)
+{
+	if (lg == NULL)
+		return;
+	http_free(&lg->http);
+	endpoints_clear(&lg->ep);
+	free(lg->user);
+	claims_free(&lg->claims);
+	free(lg->scope);
+	memset(lg, 0, sizeof(*lg));
+}
+
+/* Copy s into *slot unless the slot is already set. */
+static int
+prefer(char **slot, const char *configured)
+{
+	if (configured == NULL)
+		return 0;
+	free(*slot);
+	*slot = strdup(configured);
+	return *slot == NULL ? OA2_ERR_NOMEM : 0;
+}
+
+int
+login_endpoints(struct login *lg)
+{
+	const struct cfg *c = lg->cfg;
+	int rc = 0;
+
+	if (lg->have_ep)
+		return 0;
+	/* Discovery only when something we need is not configured. */
+	if (c->token_endpoint == NULL || c->jwks_uri == NULL) {
+		lg->requests++;
+		rc = discovery_fetch(lg->http, c->issuer, &lg->ep, &lg->why);
+		if (rc != 0) {
+			log_debug(lg->log, "discovery failed: %s", lg->why);
+			return rc;
+		}
+	}
+	rc = prefer(&lg->ep.token, c->token_endpoint);
+	if (rc == 0)
+		rc = prefer(&lg->ep.jwks, c->jwks_uri);
+	if (rc == 0)
+		rc = prefer(&lg->ep.userinfo, c->userinfo_endpoint);
+	if (rc == 0)
+		lg->have_ep = 1;
+	return rc;
+}
+
+int
+login_token_request(struct login *lg, const char *url, struct form *f,
+    struct token_response *tok)
+{
+	const struct cfg *c = lg->cfg;
+	struct http_response resp = { 0 };
+	struct form id = { 0 }, secret = { 0 };
+	const char *bu = NULL, *bp = NULL;
+	int rc;
+
+	switch (c->client_auth) {
+	case CFG_AUTH_BASIC:
+		/* RFC 6749 §2.3.1: form-encode both, then Basic. */
+		form_encode(&id, c->client_id, strlen(c->client_id));
+		form_encode(&secret, c->client_secret,
+		    strlen(c->client_secret));
+		bu = id.buf;
+		bp = secret.buf;
+		break;
+	case CFG_AUTH_POST:
+		form_add(f, "client_id", c->client_id);
+		form_add(f, "client_secret", c->client_secret);
+		break;
+	default:
+		form_add(f, "client_id", c->client_id);
+		break;
+	}
+	rc = f->err != 0 ? f->err : id.err != 0 ? id.err : secret.err;
+	if (rc != 0)
+		goto out;
+	lg->requests++;
+	rc = http_post_form(lg->http, url, f->buf, f->len, bu, bp, &resp,
+	    &lg->why);
+	form_clear(f);
+	if (rc != 0)
+		goto out;
+	rc = token_parse(resp.status, resp.body, resp.len, tok, lg->errcode,
+	    sizeof(lg->errcode), &lg->why);
+	log_debug(lg->log, "token endpoint: status=%ld result=%s",
+	    resp.status, lg->why);
+out:
+	http_response_clear(&resp);
+	form_clear(&id);
+	form_clear(&secret);
+	form_clear(f);
+	return rc;
+}
+
+/* Fetch the JWKS and verify the ID token with it. */
+static int
+verify_id_token(struct login *lg, const char *id_token,
+    struct claims **out)
+{
+	struct http_response resp = { 0 };
+	struct jwks *keys = NULL;
+	struct jwt_expect ex = { 0 };
+	int rc;
+
+	lg->requests++;
+	rc = http_get(lg->http, lg->ep.jwks, NULL, &resp, &lg->why);
+	if (rc == 0 && resp.status != 200) {
+		lg->why = "jwks_http_status";
+		rc = OA2_ERR_UNAVAIL;
+	}
+	if (rc == 0) {
+		rc = jwks_parse(resp.body, resp.len, &keys);
+		if (rc != 0)
+			lg->why = "jwks_malformed";
+	}
+	if (rc != 0)
+		goto out;
+	ex.issuer = lg->cfg->issuer;
+	ex.client_id = lg->cfg->client_id;
+	ex.now = clock_wall();
+	ex.leeway = LOGIN_LEEWAY;
+	rc = jwt_verify(id_token, keys, &ex, out, &lg->why);
+out:
+	jwks_free(&keys);
+	http_response_clear(&resp);
+	return rc;
+}
+
+/* Ask the userinfo endpoint (OpenID Connect Core §5.3) who this is. */
+static int
+fetch_userinfo(struct login *lg, const char *access_token,
+    struct claims **out)
+{
+	struct http_response resp = { 0 };
+	const char *sub = NULL;
+	int rc;
+
+	*out = NULL;
+	if (lg->ep.userinfo == NULL) {
+		lg->why = "no_identity";
+		return OA2_ERR_TOKEN;
+	}
+	lg->requests++;
+	rc = http_get(lg->http, lg->ep.userinfo, access_token, &resp,
+	    &lg->why);
+	if (rc != 0)
+		goto out;
+	if (resp.status == 401 || resp.status == 403) {
+		lg->why = "userinfo_refused";
+		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	if (resp.status != 200) {
+		lg->why = "userinfo_http_status";
+		rc = OA2_ERR_UNAVAIL;
+		goto out;
+	}
+	rc = claims_parse(resp.body, resp.len, out);
+	if (rc == 0 && claims_get_string(*out, "sub", &sub) != 0) {
+		claims_free(out);
+		rc = OA2_ERR_BAD_RESPONSE;
+	}
+	if (rc != 0 && rc != OA2_ERR_NOMEM)
+		lg->why = "userinfo_malformed";
+out:
+	http_response_clear(&resp);
+	return rc;
+}
+
+int
+login_verify(struct login *lg, const struct token_response *tok)
+{
+	struct claims *idc = NULL, *uic = NULL;
+	const char *s1 = NULL, *s2 = NULL, *v = NULL;
+	int rc;
+
+	if (tok->id_token != NULL) {
+		rc = verify_id_token(lg, tok->id_token, &idc);
+		if (rc != 0)
+			goto out;
+		/* The ID token may carry only sub: then ask userinfo, and
+		 * insist it speaks of the same subject (Core §5.3.2). */
+		if (claims_get_string(idc, lg->cfg->username_claim, &v) ==
+		    OA2_ERR_NOTFOUND && lg->ep.userinfo != NULL) {
+			rc = fetch_userinfo(lg, tok->access_token, &uic);
+			if (rc != 0)
+				goto out;
+			if (claims_get_string(idc, "sub", &s1) != 0 ||
+			    claims_get_string(uic, "sub", &s2) != 0 ||
+			    strcmp(s1, s2) != 0) {
+				lg->why = "userinfo_sub_mismatch";
+				rc = OA2_ERR_TOKEN;
+				goto out;
+			}
+			claims_free(&idc);
+			idc = uic;
+			uic = NULL;
+		}
+	} else {
+		rc = fetch_userinfo(lg, tok->access_token, &idc);
+		if (rc != 0)
+			goto out;
+	}
+	rc = identity_bind(idc, lg->cfg->username_claim, lg->user, &lg->why);
+	if (rc != 0)
+		goto out;
+	free(lg->scope);
+	/* RFC 6749 §5.1: an omitted scope is the scope requested. */
+	lg->scope = strdup(tok->scope != NULL ? tok->scope : lg->cfg->scope);
+	if (lg->scope == NULL) {
+		rc = OA2_ERR_NOMEM;
+		goto out;
+	}
+	claims_free(&lg->claims);
+	lg->claims = idc;
+	idc = NULL;
+	lg->why = "ok";
+out:
+	claims_free(&idc);
+	claims_free(&uic);
+	return rc;
+}

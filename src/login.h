@@ -1,0 +1,65 @@
+/*
+ * login.h - one login against the IdP: endpoints, client authentication,
+ * the token request, and the verified identity bound to the PAM user.
+ * Shared by every grant (grant_*.c) and by the PAM entry points.
+ */
+#ifndef OA2_LOGIN_H
+#define OA2_LOGIN_H
+
+#include <stdint.h>
+
+#include "discovery.h"
+
+struct cfg;
+struct claims;
+struct form;
+struct http;
+struct log_ctx;
+struct token_response;
+
+struct login {
+	const struct cfg *cfg;
+	const struct log_ctx *log;
+	struct http *http;
+	struct endpoints ep;      /* resolved: configured, else discovered */
+	int have_ep;
+	int64_t deadline_ms;      /* clock_mono_ms() based */
+	const char *why;          /* reason code of the outcome (static or errcode) */
+	char errcode[64];         /* the IdP's error code, when it sent one */
+	char *user;               /* PAM user formatted for the IdP */
+	struct claims *claims;    /* the verified identity */
+	char *scope;              /* granted scope (RFC 6749 §5.1) */
+	int requests;             /* HTTP requests made (for debug lines) */
+};
+
+/* Start a login for the PAM user: deadline, HTTP client, formatted user.
+ * Returns 0, OA2_ERR_CONFIG or OA2_ERR_NOMEM (lg is cleared either way). */
+int login_init(struct login *lg, const struct cfg *cfg,
+    const struct log_ctx *log, const char *pam_user);
+
+/* Wipe and free everything the login holds. */
+void login_clear(struct login *lg);
+
+/* Resolve the endpoints (configured ones win; discovery only when one is
+ * missing).  Returns 0 or an OA2_ERR_*. */
+int login_endpoints(struct login *lg);
+
+/*
+ * POST form f to the token endpoint with this client's authentication
+ * (RFC 6749 §2.3.1 Basic, or client_id/client_secret in the body) and
+ * parse the answer into *tok.  f is wiped.  Returns 0 or OA2_ERR_*;
+ * the IdP's error code, if any, is in lg->errcode.
+ */
+int login_token_request(struct login *lg, const char *url, struct form *f,
+    struct token_response *tok);
+
+/*
+ * Turn a token response into a verified identity bound to lg->user:
+ * verify the ID token (or ask userinfo with the access token when there
+ * is none, or when it lacks the username claim), then compare the claim.
+ * Keeps the granted scope.  Returns 0, OA2_ERR_TOKEN, OA2_ERR_UNAVAIL,
+ * OA2_ERR_BAD_RESPONSE or OA2_ERR_NOMEM; lg->why says why.
+ */
+int login_verify(struct login *lg, const struct token_response *tok);
+
+#endif
