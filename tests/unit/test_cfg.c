@@ -1,0 +1,263 @@
+/*
+ * test_cfg - the configuration parser: file safety, keys, values,
+ * module-argument overrides.  Runs as root (the file owner checks need it).
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "errors.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/oa2cfgXXXXXX";
+static char path[512];
+static char err[CFG_ERR_LEN];
+
+#define BASE "issuer = https://idp.example\nclient_id = pam\n"
+
+static const char *
+write_file(const char *name, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	f = fopen(path, "w");
+	if (f == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}
+
+/* Load with config=path plus extra args; returns the code. */
+static int
+load(const char *file, struct cfg **c, int nargs, ...)
+{
+	const char *argv[16];
+	char arg[600];
+	va_list ap;
+	int argc = 0;
+
+	snprintf(arg, sizeof(arg), "config=%s", file);
+	argv[argc++] = arg;
+	va_start(ap, nargs);
+	for (int i = 0; i < nargs && argc < 16; i++)
+		argv[argc++] = va_arg(ap, const char *);
+	va_end(ap);
+	err[0] = '\0';
+	return cfg_load(argc, argv, c, err, sizeof(err));
+}
+
+static void
+expect_error(const char *what, const char *text, mode_t mode,
+    const char *needle)
+{
+	struct cfg *c = NULL;
+	int rc = load(write_file("e.conf", text, mode), &c, 0);
+
+	is_int(rc, OA2_ERR_CONFIG, "%s is refused", what);
+	ok(c == NULL, "%s: no config returned", what);
+	ok(strstr(err, needle) != NULL, "%s: error mentions \"%s\"", what,
+	    needle);
+	if (strstr(err, needle) == NULL)
+		printf("#   error was: %s\n", err);
+	cfg_free(&c);
+}
+
+int
+main(void)
+{
+	struct cfg *c = NULL;
+	char buf[CFG_MAX_FILE + 100];
+	int rc;
+
+	if (mkdtemp(dir) == NULL)
+		abort();
+
+	/* Defaults. */
+	rc = load(write_file("ok.conf", "# comment\n\n" BASE, 0644), &c, 0);
+	is_int(rc, 0, "minimal file loads");
+	if (c != NULL) {
+		is_str(c->issuer, "https://idp.example", "issuer");
+		is_str(c->client_id, "pam", "client_id");
+		is_str(c->scope, "openid", "default scope");
+		is_str(c->username_claim, "preferred_username",
+		    "default username_claim");
+		is_str(c->username_format, "%u", "default username_format");
+		is_int(c->timeout, 10, "default timeout");
+		is_int(c->connect_timeout, 5, "default connect_timeout");
+		is_int(c->client_auth, CFG_AUTH_NONE,
+		    "public client: client_auth none");
+		ok(!c->debug, "debug off by default");
+	}
+	cfg_free(&c);
+	ok(c == NULL, "cfg_free clears the pointer");
+
+	/* Module arguments override the file; bracketed values arrive with
+	 * their spaces intact. */
+	rc = load(write_file("ok.conf", BASE "timeout = 20\nscope = openid\n",
+	    0644), &c, 4, "timeout=30", "scope=openid profile pam:login",
+	    "debug", "try_first_pass");
+	is_int(rc, 0, "arguments apply");
+	if (c != NULL) {
+		is_int(c->timeout, 30, "argument overrides file timeout");
+		is_str(c->scope, "openid profile pam:login",
+		    "value with spaces from [key=value] argument");
+		ok(c->debug, "bare debug argument");
+		ok(c->try_first_pass, "bare try_first_pass argument");
+	}
+	cfg_free(&c);
+
+	/* Connect timeout never exceeds the whole timeout. */
+	rc = load(write_file("ok.conf", BASE "timeout = 3\n", 0644), &c, 0);
+	is_int(rc, 0, "timeout 3 loads");
+	if (c != NULL)
+		is_int(c->connect_timeout, 3, "connect_timeout clamped");
+	cfg_free(&c);
+
+	/* Secrets. */
+	rc = load(write_file("s.conf", BASE "client_secret = s3cr=t&\n",
+	    0600), &c, 0);
+	is_int(rc, 0, "client_secret in a 0600 file");
+	if (c != NULL) {
+		is_str(c->client_secret, "s3cr=t&", "secret value kept");
+		is_int(c->client_auth, CFG_AUTH_BASIC,
+		    "with a secret client_auth defaults to basic");
+	}
+	cfg_free(&c);
+	expect_error("client_secret in a world-readable file",
+	    BASE "client_secret = x\n", 0644, "readable by others");
+	write_file("secret", "from-file\n", 0600);
+	{
+		char text[1024];
+
+		snprintf(text, sizeof(text), BASE
+		    "client_secret_file = %s/secret\nclient_auth = post\n",
+		    dir);
+		rc = load(write_file("sf.conf", text, 0644), &c, 0);
+		is_int(rc, 0, "client_secret_file 0600");
+		if (c != NULL) {
+			is_str(c->client_secret, "from-file",
+			    "secret read, newline stripped");
+			is_int(c->client_auth, CFG_AUTH_POST,
+			    "client_auth post");
+		}
+		cfg_free(&c);
+		write_file("secret", "from-file\n", 0640);
+		rc = load(write_file("sf.conf", text, 0644), &c, 0);
+		is_int(rc, OA2_ERR_CONFIG,
+		    "group-readable client_secret_file refused");
+		ok(strstr(err, "readable by others") != NULL,
+		    "error says why: %s", err);
+		cfg_free(&c);
+	}
+
+	/* Bad keys and values. */
+	expect_error("unknown key", BASE "isuer = https://x\n", 0644,
+	    "e.conf:3: unknown option \"isuer\"");
+	expect_error("http issuer", "issuer = http://idp.example\n"
+	    "client_id = x\n", 0644, "e.conf:1: issuer must be an https://");
+	expect_error("http token_endpoint", BASE
+	    "token_endpoint = http://idp.example/token\n", 0644,
+	    "token_endpoint must be an https://");
+	expect_error("missing client_id", "issuer = https://i.example\n",
+	    0644, "client_id is required");
+	expect_error("missing issuer", "client_id = x\n", 0644,
+	    "issuer is required");
+	expect_error("timeout with unit", BASE "timeout = 10s\n", 0644,
+	    "timeout must be a whole number");
+	expect_error("timeout zero", BASE "timeout = 0\n", 0644,
+	    "timeout must be a whole number from 1 to 300");
+	expect_error("timeout too big", BASE "timeout = 301\n", 0644,
+	    "timeout must be");
+	expect_error("negative connect_timeout", BASE
+	    "connect_timeout = -1\n", 0644, "connect_timeout must be");
+	expect_error("bad boolean", BASE "debug = maybe\n", 0644,
+	    "debug must be yes or no");
+	expect_error("bad client_auth", BASE "client_auth = jwt\n", 0644,
+	    "client_auth must be basic, post or none");
+	expect_error("basic without a secret", BASE "client_auth = basic\n",
+	    0644, "needs client_secret");
+	expect_error("username_format without %u", BASE
+	    "username_format = user@corp\n", 0644, "username_format");
+	expect_error("username_format with %x", BASE
+	    "username_format = %u%x\n", 0644, "username_format");
+	expect_error("use_first_pass in the file", BASE
+	    "use_first_pass = yes\n", 0644, "module argument");
+	expect_error("line without =", BASE "issuer\n", 0644,
+	    "expected \"key = value\"");
+	expect_error("unknown section", BASE "[nope]\n", 0644,
+	    "unknown section");
+	expect_error("empty value", BASE "scope =\n", 0644, "scope is empty");
+	expect_error("both secret and secret file", BASE
+	    "client_secret = a\nclient_secret_file = /x\n", 0600,
+	    "both set");
+
+	/* Unsafe files. */
+	expect_error("group-writable file", BASE, 0664, "group or world");
+	expect_error("world-writable file", BASE, 0646, "group or world");
+	write_file("owned.conf", BASE, 0644);
+	if (chown(path, 65534, 65534) != 0)
+		abort();
+	rc = load(path, &c, 0);
+	is_int(rc, OA2_ERR_CONFIG, "file not owned by root refused");
+	ok(strstr(err, "not owned by root") != NULL, "error says why: %s",
+	    err);
+	{
+		char link[600];
+
+		write_file("real.conf", BASE, 0644);
+		snprintf(link, sizeof(link), "%s/link.conf", dir);
+		if (symlink(path, link) != 0)
+			abort();
+		rc = load(link, &c, 0);
+		is_int(rc, OA2_ERR_CONFIG, "symlinked config refused");
+		ok(strstr(err, "symbolic link") != NULL, "error says why: %s",
+		    err);
+	}
+	memset(buf, '#', sizeof(buf) - 1);
+	buf[sizeof(buf) - 1] = '\0';
+	expect_error("oversized file", buf, 0644, "larger than");
+	rc = load("/nonexistent/pam_oauth2.conf", &c, 0);
+	is_int(rc, OA2_ERR_CONFIG, "missing file refused");
+	ok(strstr(err, "cannot open") != NULL, "error says why: %s", err);
+
+	/* Bad arguments. */
+	rc = load(write_file("ok.conf", BASE, 0644), &c, 1, "tiemout=5");
+	is_int(rc, OA2_ERR_CONFIG, "misspelled argument refused");
+	ok(strstr(err, "module arguments: unknown option \"tiemout\"") !=
+	    NULL, "error names the argument: %s", err);
+	{
+		const char *argv[] = { "config=relative.conf" };
+
+		rc = cfg_load(1, argv, &c, err, sizeof(err));
+		is_int(rc, OA2_ERR_CONFIG, "relative config path refused");
+	}
+
+	/* Every documented key is accepted by cfg_set. */
+	{
+		struct cfg *n = cfg_new();
+		int unknown = 0;
+
+		for (int i = 0; cfg_keys[i] != NULL; i++) {
+			if (strcmp(cfg_keys[i], "config") == 0)
+				continue;
+			err[0] = '\0';
+			cfg_set(n, cfg_keys[i], "x", "module arguments", err,
+			    sizeof(err));
+			if (strstr(err, "unknown option") != NULL)
+				unknown++;
+		}
+		is_int(unknown, 0, "cfg_keys are all known to cfg_set");
+		cfg_free(&n);
+	}
+	return tap_done();
+}
