@@ -17,6 +17,7 @@ LOGSHIM="$top_builddir/tests/lib/.libs/logcapture.so"
 TESTTMP=$(mktemp -d /tmp/oa2test.XXXXXX)
 chmod 0700 "$TESTTMP"
 mkdir -p "$TESTTMP/pam.d"
+printf "auth required pam_deny.so\naccount required pam_deny.so\n" >"$TESTTMP/pam.d/other"
 export OA2_LOG_CAPTURE="$TESTTMP/syslog"
 : >"$OA2_LOG_CAPTURE"
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# setup-debian.sh - install everything the build and the test suite need
+# on a fresh Debian 12 machine (run as root).  Idempotent.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev
+	# tests: TLS tooling, HTTP client, the programs we log in through
+	openssl curl ca-certificates procps
+	openssh-server openssh-client sshpass expect sudo login passwd
+	libpam-modules libpam-runtime libpam-wrapper tmux
+)
+
+export DEBIAN_FRONTEND=noninteractive
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	missing+=(nodejs npm)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "setup: installing ${missing[*]}"
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The real OpenID provider the end-to-end tests run (pinned in its lockfile).
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -d "$top/tests/op/node_modules/oidc-provider" ]; then
+	(cd "$top/tests/op" && npm ci --no-audit --no-fund --loglevel=error)
+fi
