@@ -26,7 +26,10 @@
 
 #define SECRET_FILE_MAX 4096
 
-enum opt_type { OPT_URL, OPT_STR, OPT_SECRET, OPT_LONG, OPT_BOOL, OPT_AUTH };
+enum opt_type {
+	OPT_URL, OPT_STR, OPT_SECRET, OPT_LONG, OPT_BOOL, OPT_AUTH, OPT_GRANTS,
+	OPT_OTP
+};
 
 struct opt {
 	const char *key;
@@ -54,6 +57,14 @@ static const struct opt opts[] = {
 	{ "proxy",              OPT_URL,    M(proxy),              0, 0, false },
 	{ "timeout",            OPT_LONG,   M(timeout),            1, 300, false },
 	{ "connect_timeout",    OPT_LONG,   M(connect_timeout),    1, 300, false },
+	{ "grants",             OPT_GRANTS, M(grants),             0, 0, false },
+	{ "device_authorization_endpoint", OPT_URL,
+	    M(device_authorization_endpoint), 0, 0, false },
+	{ "device_timeout",     OPT_LONG,   M(device_timeout),     10, 3600, false },
+	{ "qr_code",            OPT_BOOL,   M(qr_code),            0, 0, false },
+	{ "otp",                OPT_OTP,    M(otp),                0, 0, false },
+	{ "otp_param",          OPT_STR,    M(otp_param),          0, 0, false },
+	{ "otp_append",         OPT_BOOL,   M(otp_append),         0, 0, false },
 	{ "debug",              OPT_BOOL,   M(debug),              0, 0, false },
 	{ "use_first_pass",     OPT_BOOL,   M(use_first_pass),     0, 0, true },
 	{ "try_first_pass",     OPT_BOOL,   M(try_first_pass),     0, 0, true },
@@ -63,8 +74,9 @@ const char *const cfg_keys[] = {
 	"config", "issuer", "token_endpoint", "jwks_uri", "userinfo_endpoint",
 	"client_id", "client_secret", "client_secret_file", "client_auth",
 	"scope", "username_claim", "username_format", "ca_file", "proxy",
-	"timeout", "connect_timeout", "debug", "use_first_pass",
-	"try_first_pass", NULL
+	"timeout", "connect_timeout", "grants", "device_authorization_endpoint",
+	"device_timeout", "qr_code", "otp", "otp_param", "otp_append",
+	"debug", "use_first_pass", "try_first_pass", NULL
 };
 
 static int
@@ -93,6 +105,10 @@ cfg_new(void)
 		return NULL;
 	c->timeout = 10;
 	c->connect_timeout = 5;
+	c->grants[0] = CFG_GRANT_PASSWORD;
+	c->ngrants = 1;
+	c->device_timeout = 110;
+	c->qr_code = true;
 	return c;
 }
 
@@ -117,6 +133,8 @@ cfg_free(struct cfg **cp)
 	free(c->username_format);
 	free(c->ca_file);
 	free(c->proxy);
+	free(c->device_authorization_endpoint);
+	free(c->otp_param);
 	secret_wipe(c, sizeof(*c));
 	free(c);
 	*cp = NULL;
@@ -165,6 +183,45 @@ parse_long(const char *v, long min, long max, long *out)
 	if (errno != 0 || end == NULL || *end != '\0' || n < min || n > max)
 		return -1;
 	*out = n;
+	return 0;
+}
+
+/* "password device": each grant once, at most CFG_MAX_GRANTS. */
+static int
+parse_grants(struct cfg *c, const char *v)
+{
+	enum cfg_grant g[CFG_MAX_GRANTS];
+	int n = 0;
+	const char *p = v;
+
+	while (*p != '\0') {
+		size_t len;
+		enum cfg_grant one;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		len = strcspn(p, " \t,");
+		if (len == 8 && strncmp(p, "password", 8) == 0)
+			one = CFG_GRANT_PASSWORD;
+		else if (len == 6 && strncmp(p, "device", 6) == 0)
+			one = CFG_GRANT_DEVICE;
+		else
+			return -1;
+		for (int i = 0; i < n; i++) {
+			if (g[i] == one)
+				return -1;
+		}
+		if (n == CFG_MAX_GRANTS)
+			return -1;
+		g[n++] = one;
+		p += len;
+	}
+	if (n == 0)
+		return -1;
+	memcpy(c->grants, g, sizeof(g[0]) * (size_t)n);
+	c->ngrants = n;
 	return 0;
 }
 
@@ -241,6 +298,21 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 		else
 			return fail(err, errlen,
 			    "%s: client_auth must be basic, post or none",
+			    origin);
+		return 0;
+	case OPT_GRANTS:
+		if (parse_grants(c, value) != 0)
+			return fail(err, errlen,
+			    "%s: grants must list password and/or device, "
+			    "each once", origin);
+		return 0;
+	case OPT_OTP:
+		if (strcmp(value, "no") == 0)
+			c->otp = CFG_OTP_NO;
+		else if (strcmp(value, "prompt") == 0)
+			c->otp = CFG_OTP_PROMPT;
+		else
+			return fail(err, errlen, "%s: otp must be no or prompt",
 			    origin);
 		return 0;
 	}
@@ -480,6 +552,9 @@ cfg_finish(struct cfg *c, char *err, size_t errlen)
 		return rc;
 	if (c->username_format == NULL &&
 	    (rc = set_string(&c->username_format, "%u", false)) != 0)
+		return rc;
+	if (c->otp_param == NULL && (rc = set_string(&c->otp_param, "totp",
+	    false)) != 0)
 		return rc;
 	if (!valid_format(c->username_format))
 		return fail(err, errlen,

@@ -20,6 +20,18 @@ enum cfg_client_auth {
 	CFG_AUTH_NONE,   /* public client: client_id in the body */
 };
 
+enum cfg_grant {
+	CFG_GRANT_PASSWORD = 1,  /* RFC 6749 §4.3 */
+	CFG_GRANT_DEVICE,        /* RFC 8628 */
+};
+
+#define CFG_MAX_GRANTS 2
+
+enum cfg_otp {
+	CFG_OTP_NO = 0,
+	CFG_OTP_PROMPT,          /* ask for a one-time code after the password */
+};
+
 struct cfg {
 	char *path;              /* the file that was read */
 	char *issuer;
@@ -37,6 +49,15 @@ struct cfg {
 	char *proxy;             /* none unless configured */
 	long timeout;            /* seconds, whole authentication */
 	long connect_timeout;    /* seconds */
+	/* grants allowed, in order of preference */
+	enum cfg_grant grants[CFG_MAX_GRANTS];
+	int ngrants;
+	char *device_authorization_endpoint;
+	long device_timeout;     /* seconds, whole device sign-in */
+	bool qr_code;
+	enum cfg_otp otp;
+	char *otp_param;         /* form parameter for the code (default totp) */
+	bool otp_append;         /* append the code to the password instead */
 	bool debug;
 	bool use_first_pass;
 	bool try_first_pass;

@@ -54,9 +54,18 @@ out:
 	return rc;
 }
 
+bool
+conv_available(struct pam_handle *pamh)
+{
+	const struct pam_conv *conv = NULL;
+
+	return pam_get_item(pamh, PAM_CONV, (const void **)&conv) ==
+	    PAM_SUCCESS && conv != NULL && conv->conv != NULL;
+}
+
 int
 conv_get_password(struct pam_handle *pamh, bool use_first_pass,
-    bool try_first_pass, char **out)
+    bool try_first_pass, const char *prompt, char **out)
 {
 	const void *item = NULL;
 	int rc;
@@ -72,7 +81,7 @@ conv_get_password(struct pam_handle *pamh, bool use_first_pass,
 		if (use_first_pass)
 			return OA2_ERR_DENIED;
 	}
-	rc = conv_ask(pamh, PAM_PROMPT_ECHO_OFF, "Password: ", out);
+	rc = conv_ask(pamh, PAM_PROMPT_ECHO_OFF, prompt, out);
 	if (rc != 0)
 		return rc;
 	if (pam_set_item(pamh, PAM_AUTHTOK, *out) != PAM_SUCCESS) {

@@ -24,10 +24,13 @@ int conv_ask(struct pam_handle *pamh, int style, const char *msg,
 /*
  * Get the password: the stack's PAM_AUTHTOK with use_first_pass (none
  * there is OA2_ERR_DENIED), try it first with try_first_pass, else prompt
- * (echo off) and store the answer as PAM_AUTHTOK for later modules.
+ * (echo off) with the given text and store the answer as PAM_AUTHTOK for later modules.
  * *out is a new secret string.
  */
 int conv_get_password(struct pam_handle *pamh, bool use_first_pass,
-    bool try_first_pass, char **out);
+    bool try_first_pass, const char *prompt, char **out);
+
+/* True when the application gave a conversation function at all. */
+bool conv_available(struct pam_handle *pamh);
 
 #endif

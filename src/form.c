@@ -91,12 +91,19 @@ form_encode(struct form *f, const char *s, size_t n)
 }
 
 int
-form_add(struct form *f, const char *key, const char *value)
+form_add_key(struct form *f, const char *key)
 {
 	if (f->len > 0)
 		form_append_raw(f, "&", 1);
 	form_encode(f, key, strlen(key));
 	form_append_raw(f, "=", 1);
+	return f->err;
+}
+
+int
+form_add(struct form *f, const char *key, const char *value)
+{
+	form_add_key(f, key);
 	form_encode(f, value, strlen(value));
 	return f->err;
 }

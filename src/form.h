@@ -21,6 +21,10 @@ struct form {
  * Errors are sticky in f->err; returns f->err. */
 int form_add(struct form *f, const char *key, const char *value);
 
+/* Append "key=" (with '&' before it when needed); the value follows with
+ * form_encode.  Returns f->err. */
+int form_add_key(struct form *f, const char *key);
+
 /* Append the percent-encoding of n bytes at s, nothing else. */
 int form_encode(struct form *f, const char *s, size_t n);
 

@@ -13,7 +13,7 @@
 #include "token.h"
 
 int
-grant_password(struct login *lg, const char *password)
+grant_password(struct login *lg, const char *password, const char *otp)
 {
 	struct token_response tok = { 0 };
 	struct form f = { 0 };
@@ -25,7 +25,14 @@ grant_password(struct login *lg, const char *password)
 	/* §4.3.2: grant_type, username, password, scope. */
 	form_add(&f, "grant_type", "password");
 	form_add(&f, "username", lg->user);
-	form_add(&f, "password", password);
+	/* The one-time code follows the password when the provider wants
+	 * them joined. */
+	form_add_key(&f, "password");
+	form_encode(&f, password, strlen(password));
+	if (otp != NULL && lg->cfg->otp_append)
+		form_encode(&f, otp, strlen(otp));
+	if (otp != NULL && !lg->cfg->otp_append)
+		form_add(&f, lg->cfg->otp_param, otp);
 	form_add(&f, "scope", lg->cfg->scope);
 	rc = login_token_request(lg, lg->ep.token, &f, &tok);
 	if (rc == 0)

@@ -145,6 +145,12 @@ http_free(struct http **hp)
 }
 
 void
+http_set_deadline(struct http *h, int64_t deadline_ms)
+{
+	h->opts.deadline_ms = deadline_ms;
+}
+
+void
 http_response_clear(struct http_response *resp)
 {
 	if (resp == NULL)

@@ -53,6 +53,10 @@ int http_post_form(struct http *h, const char *url, const char *body,
     size_t len, const char *basic_user, const char *basic_pass,
     struct http_response *resp, const char **why);
 
+/* Move the deadline of the requests that follow (absolute, on
+ * clock_mono_ms()). */
+void http_set_deadline(struct http *h, int64_t deadline_ms);
+
 /* Wipe and free the body; resp may be reused. */
 void http_response_clear(struct http_response *resp);
 

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -64,7 +65,7 @@ login_clear(struct login *lg)
 	memset(lg, 0, sizeof(*lg));
 }
 
-/* Copy s into *slot unless the slot is already set. */
+/* A configured endpoint replaces the discovered one. */
 static int
 prefer(char **slot, const char *configured)
 {
@@ -79,12 +80,18 @@ int
 login_endpoints(struct login *lg)
 {
 	const struct cfg *c = lg->cfg;
+	bool need_device = false;
 	int rc = 0;
 
 	if (lg->have_ep)
 		return 0;
+	for (int i = 0; i < c->ngrants; i++) {
+		if (c->grants[i] == CFG_GRANT_DEVICE &&
+		    c->device_authorization_endpoint == NULL)
+			need_device = true;
+	}
 	/* Discovery only when something we need is not configured. */
-	if (c->token_endpoint == NULL || c->jwks_uri == NULL) {
+	if (c->token_endpoint == NULL || c->jwks_uri == NULL || need_device) {
 		lg->requests++;
 		rc = discovery_fetch(lg->http, c->issuer, &lg->ep, &lg->why);
 		if (rc != 0) {
@@ -98,20 +105,22 @@ login_endpoints(struct login *lg)
 	if (rc == 0)
 		rc = prefer(&lg->ep.userinfo, c->userinfo_endpoint);
 	if (rc == 0)
+		rc = prefer(&lg->ep.device, c->device_authorization_endpoint);
+	if (rc == 0)
 		lg->have_ep = 1;
 	return rc;
 }
 
 int
-login_token_request(struct login *lg, const char *url, struct form *f,
-    struct token_response *tok)
+login_post(struct login *lg, const char *url, struct form *f,
+    struct http_response *resp)
 {
 	const struct cfg *c = lg->cfg;
-	struct http_response resp = { 0 };
 	struct form id = { 0 }, secret = { 0 };
 	const char *bu = NULL, *bp = NULL;
 	int rc;
 
+	memset(resp, 0, sizeof(*resp));
 	switch (c->client_auth) {
 	case CFG_AUTH_BASIC:
 		/* RFC 6749 §2.3.1: form-encode both, then Basic. */
@@ -130,23 +139,32 @@ login_token_request(struct login *lg, const char *url, struct form *f,
 		break;
 	}
 	rc = f->err != 0 ? f->err : id.err != 0 ? id.err : secret.err;
-	if (rc != 0)
-		goto out;
-	lg->requests++;
-	rc = http_post_form(lg->http, url, f->buf, f->len, bu, bp, &resp,
-	    &lg->why);
-	form_clear(f);
-	if (rc != 0)
-		goto out;
-	rc = token_parse(resp.status, resp.body, resp.len, tok, lg->errcode,
-	    sizeof(lg->errcode), &lg->why);
-	log_debug(lg->log, "token endpoint: status=%ld result=%s",
-	    resp.status, lg->why);
-out:
-	http_response_clear(&resp);
+	if (rc == 0) {
+		lg->requests++;
+		rc = http_post_form(lg->http, url, f->buf, f->len, bu, bp,
+		    resp, &lg->why);
+	}
 	form_clear(&id);
 	form_clear(&secret);
 	form_clear(f);
+	return rc;
+}
+
+int
+login_token_request(struct login *lg, const char *url, struct form *f,
+    struct token_response *tok)
+{
+	struct http_response resp = { 0 };
+	int rc;
+
+	rc = login_post(lg, url, f, &resp);
+	if (rc == 0) {
+		rc = token_parse(resp.status, resp.body, resp.len, tok,
+		    lg->errcode, sizeof(lg->errcode), &lg->why);
+		log_debug(lg->log, "token endpoint: status=%ld result=%s",
+		    resp.status, lg->why);
+	}
+	http_response_clear(&resp);
 	return rc;
 }
 

@@ -14,6 +14,7 @@ struct cfg;
 struct claims;
 struct form;
 struct http;
+struct http_response;
 struct log_ctx;
 struct token_response;
 
@@ -43,6 +44,14 @@ void login_clear(struct login *lg);
 /* Resolve the endpoints (configured ones win; discovery only when one is
  * missing).  Returns 0 or an OA2_ERR_*. */
 int login_endpoints(struct login *lg);
+
+/*
+ * POST form f to url with this client's authentication (RFC 6749 §2.3.1
+ * Basic, or client_id/client_secret in the body).  f is wiped.  Returns 0
+ * with any HTTP status in *resp, or an OA2_ERR_*.
+ */
+int login_post(struct login *lg, const char *url, struct form *f,
+    struct http_response *resp);
 
 /*
  * POST form f to the token endpoint with this client's authentication

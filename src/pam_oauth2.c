@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <pwd.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,9 +19,8 @@
 
 #include "cfg.h"
 #include "clock.h"
-#include "conv.h"
+#include "auth.h"
 #include "errors.h"
-#include "grant_password.h"
 #include "identity.h"
 #include "log.h"
 #include "login.h"
@@ -30,10 +28,6 @@
 
 /* pam_set_data key marking "this module authenticated this user". */
 #define DATA_AUTHENTICATED "pam_oauth2.authenticated"
-
-/* What sshd sends as the password of a user that does not exist
- * (auth-pam.c, fake_password()). */
-static const char sshd_fake_password[] = "\b\n\r\177INCORRECT";
 
 /* The one translation from project errors to PAM codes
  * (../shared/docs/security.md, "Return codes"). */
@@ -112,10 +106,9 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	struct login lg = { 0 };
 	const char *user = NULL;
 	const char *why = "internal";
-	char *password = NULL;
+	const char *grant = "password";
 	char err[CFG_ERR_LEN];
 	int64_t started = clock_mono_ms();
-	bool known;
 	int rc;
 
 	(void)flags;
@@ -141,48 +134,15 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		why = "invalid_user_name";
 		goto out;
 	}
-	/* Ask for the password even for unknown users, so the prompt does
-	 * not tell who exists; but never send their guesses to the IdP. */
-	known = getpwnam(user) != NULL;
-	rc = conv_get_password(pamh, cfg->use_first_pass, cfg->try_first_pass,
-	    &password);
-	if (rc != 0) {
-		why = rc == OA2_ERR_CONV ? "conversation" : "no_password";
-		goto out;
-	}
-	if (!known) {
-		rc = OA2_ERR_USER;
-		why = "unknown_user";
-		goto out;
-	}
-	if (password[0] == '\0') {
-		rc = OA2_ERR_DENIED;
-		why = "empty_password";
-		goto out;
-	}
-	if (strcmp(password, sshd_fake_password) == 0) {
-		rc = OA2_ERR_DENIED;
-		why = "fake_password";
-		goto out;
-	}
-	rc = login_init(&lg, cfg, &lc, user);
-	if (rc != 0) {
-		why = "init";
-		goto out;
-	}
-	rc = grant_password(&lg, password);
-	why = lg.why != NULL ? lg.why : "internal";
-	log_debug(&lc, "password grant: %d request(s), password length %zu",
-	    lg.requests, strlen(password));
+	rc = auth_run(pamh, cfg, &lc, user, &lg, &grant, &why);
 	if (rc == 0 && pam_set_data(pamh, DATA_AUTHENTICATED,
 	    (void *)DATA_AUTHENTICATED, cleanup_marker) != PAM_SUCCESS) {
 		rc = OA2_ERR_NOMEM;
 		why = "pam_set_data";
 	}
 out:
-	log_decision(&lc, pamh, user, "password", rc, why, started);
+	log_decision(&lc, pamh, user, grant, rc, why, started);
 	login_clear(&lg);
-	secret_free(&password);
 	cfg_free(&cfg);
 	return to_pam(rc);
 }

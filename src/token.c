@@ -26,7 +26,7 @@ static const char *const unavail_errors[] = {
  * interaction_required or invalid_grant with a description). */
 static const char *const mfa_errors[] = {
 	"interaction_required", "mfa_required", "login_required",
-	"consent_required", "authorization_pending", NULL
+	"consent_required", NULL
 };
 
 static bool

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential autoconf automake libtool pkg-config
-	libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev
+	libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libqrencode-dev
 	# tests: TLS tooling, HTTP client, the programs we log in through
 	openssl curl ca-certificates procps
 	openssh-server openssh-client sshpass expect sudo login passwd

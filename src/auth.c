@@ -1,0 +1,167 @@
+/*
+ * auth.c - which grant, and what to ask the user for it.
+ */
+#include "config.h"
+
+#include <pwd.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include "auth.h"
+#include "cfg.h"
+#include "conv.h"
+#include "errors.h"
+#include "grant_device.h"
+#include "grant_password.h"
+#include "log.h"
+#include "login.h"
+#include "secret.h"
+#include "token.h"
+
+/* What sshd sends as the password of a user that does not exist
+ * (auth-pam.c, fake_password()). */
+static const char sshd_fake_password[] = "\b\n\r\177INCORRECT";
+
+static bool
+allows(const struct cfg *cfg, enum cfg_grant g)
+{
+	for (int i = 0; i < cfg->ngrants; i++) {
+		if (cfg->grants[i] == g)
+			return true;
+	}
+	return false;
+}
+
+/* Show the sign-in prompt; whatever is typed before Enter is dropped. */
+static int
+show_prompt(void *arg, const char *prompt)
+{
+	char *answer = NULL;
+	int rc;
+
+	rc = conv_ask(arg, PAM_PROMPT_ECHO_ON, prompt, &answer);
+	secret_free(&answer);
+	return rc;
+}
+
+static int
+run_device(struct pam_handle *pamh, const struct cfg *cfg,
+    const struct log_ctx *lc, const char *user, struct login *lg,
+    const char **grant, const char **why)
+{
+	char host[256];
+	int rc;
+
+	*grant = "device";
+	if (!conv_available(pamh)) {
+		*why = "no_conversation";
+		return OA2_ERR_IGNORE;
+	}
+	if (lg->http == NULL) {
+		rc = login_init(lg, cfg, lc, user);
+		if (rc != 0) {
+			*why = "init";
+			return rc;
+		}
+	}
+	if (gethostname(host, sizeof(host)) != 0)
+		strcpy(host, "this host");
+	host[sizeof(host) - 1] = '\0';
+	rc = grant_device(lg, show_prompt, pamh, host);
+	*why = lg->why;
+	return rc;
+}
+
+int
+auth_run(struct pam_handle *pamh, const struct cfg *cfg,
+    const struct log_ctx *lc, const char *user, struct login *lg,
+    const char **grant, const char **why)
+{
+	bool known = getpwnam(user) != NULL;
+	bool device = allows(cfg, CFG_GRANT_DEVICE);
+	char *password = NULL, *otp = NULL;
+	int rc;
+
+	*grant = "password";
+	*why = "internal";
+	if (cfg->grants[0] == CFG_GRANT_DEVICE) {
+		if (!known) {
+			*grant = "device";
+			*why = "unknown_user";
+			return OA2_ERR_USER;
+		}
+		rc = run_device(pamh, cfg, lc, user, lg, grant, why);
+		/* A provider without a device endpoint may still take
+		 * passwords, if the service allows them. */
+		if (rc != OA2_ERR_UNAVAIL || strcmp(*why,
+		    "no_device_endpoint") != 0 ||
+		    !allows(cfg, CFG_GRANT_PASSWORD))
+			return rc;
+		*grant = "password";
+	}
+
+	/* Ask for the password even for unknown users, so the prompt does
+	 * not tell who exists; but never send their guesses to the IdP. */
+	rc = conv_get_password(pamh, cfg->use_first_pass, cfg->try_first_pass,
+	    device ? "Password (leave empty to sign in with a browser): " :
+	    "Password: ", &password);
+	if (rc != 0) {
+		*why = rc == OA2_ERR_CONV ? "conversation" : "no_password";
+		goto out;
+	}
+	if (!known) {
+		rc = OA2_ERR_USER;
+		*why = "unknown_user";
+		goto out;
+	}
+	if (password[0] == '\0') {
+		if (device) {
+			rc = run_device(pamh, cfg, lc, user, lg, grant, why);
+			goto out;
+		}
+		rc = OA2_ERR_DENIED;
+		*why = "empty_password";
+		goto out;
+	}
+	if (strcmp(password, sshd_fake_password) == 0) {
+		rc = OA2_ERR_DENIED;
+		*why = "fake_password";
+		goto out;
+	}
+	if (cfg->otp == CFG_OTP_PROMPT) {
+		rc = conv_ask(pamh, PAM_PROMPT_ECHO_OFF, "One-time code: ",
+		    &otp);
+		if (rc != 0) {
+			*why = "conversation";
+			goto out;
+		}
+		if (otp[0] == '\0') {
+			rc = OA2_ERR_DENIED;
+			*why = "empty_otp";
+			goto out;
+		}
+	}
+	rc = login_init(lg, cfg, lc, user);
+	if (rc != 0) {
+		*why = "init";
+		goto out;
+	}
+	rc = grant_password(lg, password, otp);
+	*why = lg->why;
+	log_debug(lc, "password grant: %d request(s), password length %zu",
+	    lg->requests, strlen(password));
+	if (rc == OA2_ERR_DENIED && device && token_error_is_mfa(lg->errcode)) {
+		log_msg(lc, LOG_INFO, "the provider requires interaction "
+		    "(%s): continuing with the device grant", lg->errcode);
+		rc = run_device(pamh, cfg, lc, user, lg, grant, why);
+	}
+out:
+	secret_free(&password);
+	secret_free(&otp);
+	return rc;
+}
