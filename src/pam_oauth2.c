@@ -83,7 +83,7 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh, const char *user,
 	    log_escape(user, eu, sizeof(eu)),
 	    log_escape(item_string(pamh, PAM_SERVICE), es, sizeof(es)),
 	    log_escape(item_string(pamh, PAM_RHOST), eh, sizeof(eh)),
-	    grant, rc == 0 ? "allow" : "deny",
+	    grant, rc == 0 ? "allow" : rc == OA2_ERR_IGNORE ? "ignore" : "deny",
 	    log_escape(why, ew, sizeof(ew)),
 	    pam_strerror(pamh, to_pam(rc)),
 	    (long long)(clock_mono_ms() - started_ms));

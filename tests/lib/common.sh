@@ -13,9 +13,12 @@ export top_srcdir top_builddir
 MODULE="$top_builddir/.libs/pam_oauth2.so"
 PAMTEST="$top_builddir/tests/pam/pamtest"
 LOGSHIM="$top_builddir/tests/lib/.libs/logcapture.so"
+# The same module linked with tests/lib/fakeclock.c (virtual time).
+FAKEMODULE="$top_builddir/tests/lib/.libs/pam_oauth2_fakeclock.so"
 
 TESTTMP=$(mktemp -d /tmp/oa2test.XXXXXX)
 chmod 0700 "$TESTTMP"
+export OA2_FAKECLOCK_LOG="$TESTTMP/sleeps"
 mkdir -p "$TESTTMP/pam.d"
 printf "auth required pam_deny.so\naccount required pam_deny.so\n" >"$TESTTMP/pam.d/other"
 export OA2_LOG_CAPTURE="$TESTTMP/syslog"
@@ -195,9 +198,9 @@ write_conf() {
 }
 
 # write_service NAME <<EOF ... : a PAM service file in $TESTTMP/pam.d;
-# @MODULE@ becomes the built module's path.
+# @MODULE@ becomes the built module's path, @FAKEMODULE@ the fake-clock one.
 write_service() {
-	sed "s|@MODULE@|$MODULE|g" >"$TESTTMP/pam.d/$1"
+	sed -e "s|@MODULE@|$MODULE|g" -e "s|@FAKEMODULE@|$FAKEMODULE|g" >"$TESTTMP/pam.d/$1"
 }
 
 # pam_run SERVICE USER [ops...] with the answers to prompts on stdin.

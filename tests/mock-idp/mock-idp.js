@@ -400,6 +400,8 @@ function passwordGrant(ctx, form, clientId) {
   if (!u || u.password !== password) {
     return sendError(ctx, 400, 'invalid_grant', 'invalid user credentials');
   }
+  // A provider that wants MFA / interaction refuses the password grant.
+  if (scenario.password_grant_error) return sendError(ctx, 400, String(scenario.password_grant_error));
   sendJson(ctx, 200, tokenResponse(username, clientId), { pragma: 'no-cache' });
 }
 
@@ -455,12 +457,13 @@ function handleDeviceAuthorization(ctx) {
     scope: form.get('scope'), status: 'pending', as: null, interval,
     expiresAt: Date.now() + expiresIn * 1000, lastPoll: 0, pollIndex: 0 };
   deviceGrants.set(grant.deviceCode, grant);
-  sendJson(ctx, 200, {
+  const body = {
     device_code: grant.deviceCode, user_code: grant.userCode,
     verification_uri: `${baseUrl}/device`,
     verification_uri_complete: `${baseUrl}/device?user_code=${grant.userCode}`,
     expires_in: expiresIn, interval,
-  });
+  };
+  sendJson(ctx, 200, mergeDeleting(body, scenario.device_response_overrides));
 }
 
 function findGrantByUserCode(code) {
@@ -497,6 +500,9 @@ function deviceGrant(ctx, form, clientId) {
     return sendJson(ctx, 200, tokenResponse(who, clientId), { pragma: 'no-cache' });
   }
   if (answer === 'deny') answer = 'access_denied';
+  // Network-level faults for one poll: an HTTP 503, or a dropped connection.
+  if (answer === 'http_503') return sendJson(ctx, 503, { error: 'temporarily_unavailable' });
+  if (answer === 'close') { ctx.req.socket.destroy(); return undefined; }
   if (answer === 'slow_down') g.interval += 5;   // RFC 8628 §3.5
   sendError(ctx, 400, answer);
 }
