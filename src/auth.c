@@ -14,12 +14,15 @@
 
 #include "auth.h"
 #include "cfg.h"
+#include "claims.h"
+#include "clock.h"
 #include "conv.h"
 #include "errors.h"
 #include "grant_device.h"
 #include "grant_password.h"
 #include "log.h"
 #include "login.h"
+#include "offline.h"
 #include "secret.h"
 #include "token.h"
 
@@ -75,6 +78,59 @@ run_device(struct pam_handle *pamh, const struct cfg *cfg,
 	rc = grant_device(lg, show_prompt, pamh, host);
 	*why = lg->why;
 	return rc;
+}
+
+/*
+ * The offline verifier around a password grant (offline_cache = yes):
+ * kept after a success, dropped after invalid_grant, and consulted only
+ * when the IdP could not be asked.  Not with a one-time code: the second
+ * factor cannot be checked offline.  Returns the login's final code.
+ */
+static int
+offline_after(const struct cfg *cfg, const struct log_ctx *lc,
+    const char *user, const char *password, struct login *lg, int rc,
+    const char **why)
+{
+	char eu[LOG_ESC_MAX];
+	const char *owhy = NULL;
+	char *scope = NULL;
+	struct claims *claims = NULL;
+	int orc;
+
+	if (!cfg->offline_cache || cfg->otp != CFG_OTP_NO)
+		return rc;
+	log_escape(user, eu, sizeof(eu));
+	if (rc == 0) {
+		if (offline_store(cfg->offline_dir, user, password, lg->scope,
+		    lg->claims, clock_wall()) != 0)
+			log_msg(lc, LOG_WARNING, "could not keep the offline "
+			    "verifier for %s in %s", eu, cfg->offline_dir);
+		return rc;
+	}
+	if (rc == OA2_ERR_DENIED && strcmp(lg->errcode, "invalid_grant") == 0) {
+		offline_delete(cfg->offline_dir, user);
+		return rc;
+	}
+	if (rc != OA2_ERR_UNAVAIL && rc != OA2_ERR_BAD_RESPONSE)
+		return rc;
+	orc = offline_verify(cfg->offline_dir, user, password,
+	    cfg->offline_max_age, clock_wall(), &scope, &claims, &owhy);
+	if (orc == OA2_ERR_NOTFOUND)
+		return rc;
+	if (orc != 0) {
+		log_msg(lc, LOG_WARNING, "offline login refused for %s: %s "
+		    "(IdP unavailable: %s)", eu, owhy, *why);
+		*why = owhy;
+		return orc;
+	}
+	log_msg(lc, LOG_NOTICE, "offline login for %s: the IdP is "
+	    "unavailable (%s), the cached verifier matched", eu, *why);
+	free(lg->scope);
+	lg->scope = scope;
+	claims_free(&lg->claims);
+	lg->claims = claims;
+	*why = owhy;
+	return 0;
 }
 
 int
@@ -153,6 +209,7 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 	}
 	rc = grant_password(lg, password, otp);
 	*why = lg->why;
+	rc = offline_after(cfg, lc, user, password, lg, rc, why);
 	log_debug(lc, "password grant: %d request(s), password length %zu",
 	    lg->requests, strlen(password));
 	if (rc == OA2_ERR_DENIED && device && token_error_is_mfa(lg->errcode)) {

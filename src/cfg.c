@@ -20,11 +20,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "cfg.h"
 #include "errors.h"
+#include "offline.h"
 #include "secret.h"
 
 #define SECRET_FILE_MAX 4096
+
+static char *trim(char *s);
 
 enum opt_type {
 	OPT_URL, OPT_STR, OPT_SECRET, OPT_LONG, OPT_BOOL, OPT_AUTH, OPT_GRANTS,
@@ -65,9 +69,19 @@ static const struct opt opts[] = {
 	{ "otp",                OPT_OTP,    M(otp),                0, 0, false },
 	{ "otp_param",          OPT_STR,    M(otp_param),          0, 0, false },
 	{ "otp_append",         OPT_BOOL,   M(otp_append),         0, 0, false },
+	{ "cache_dir",          OPT_STR,    M(cache_dir),          0, 0, false },
+	{ "offline_cache",      OPT_BOOL,   M(offline_cache),      0, 0, false },
+	{ "offline_max_age",    OPT_LONG,   M(offline_max_age),    60, 31536000,
+	    false },
+	{ "offline_dir",        OPT_STR,    M(offline_dir),        0, 0, false },
 	{ "debug",              OPT_BOOL,   M(debug),              0, 0, false },
 	{ "use_first_pass",     OPT_BOOL,   M(use_first_pass),     0, 0, true },
 	{ "try_first_pass",     OPT_BOOL,   M(try_first_pass),     0, 0, true },
+	{ "groups_claim",       OPT_STR,    M(groups_claim),       0, 0, false },
+	{ "required_scopes",    OPT_STR,    M(required_scopes),    0, 0, false },
+	{ "allow_gid0",         OPT_BOOL,   M(allow_gid0),         0, 0, false },
+	{ "group_sync",         OPT_BOOL,   M(group_sync),         0, 0, false },
+	{ "state_dir",          OPT_STR,    M(state_dir),          0, 0, false },
 };
 
 const char *const cfg_keys[] = {
@@ -76,7 +90,9 @@ const char *const cfg_keys[] = {
 	"scope", "username_claim", "username_format", "ca_file", "proxy",
 	"timeout", "connect_timeout", "grants", "device_authorization_endpoint",
 	"device_timeout", "qr_code", "otp", "otp_param", "otp_append",
-	"debug", "use_first_pass", "try_first_pass", NULL
+	"cache_dir", "offline_cache", "offline_max_age", "offline_dir",
+	"debug", "use_first_pass", "try_first_pass", "groups_claim",
+	"required_scopes", "allow_gid0", "group_sync", "state_dir", NULL
 };
 
 static int
@@ -109,6 +125,7 @@ cfg_new(void)
 	c->ngrants = 1;
 	c->device_timeout = 110;
 	c->qr_code = true;
+	c->offline_max_age = 7 * 86400;
 	return c;
 }
 
@@ -135,6 +152,18 @@ cfg_free(struct cfg **cp)
 	free(c->proxy);
 	free(c->device_authorization_endpoint);
 	free(c->otp_param);
+	free(c->cache_dir);
+	free(c->offline_dir);
+	free(c->groups_claim);
+	free(c->required_scopes);
+	free(c->state_dir);
+	for (size_t i = 0; i < c->ngroup_map; i++) {
+		free(c->group_map[i].value);
+		for (size_t j = 0; j < c->group_map[i].ngroups; j++)
+			free(c->group_map[i].groups[j]);
+		free(c->group_map[i].groups);
+	}
+	free(c->group_map);
 	secret_wipe(c, sizeof(*c));
 	free(c);
 	*cp = NULL;
@@ -319,6 +348,89 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 	return fail(err, errlen, "%s: %s: internal error", origin, key);
 }
 
+/* A local group name as /etc/group can hold it: no ':' ',' white space or
+ * control characters, not empty, at most 256 bytes. */
+static bool
+valid_group_name(const char *g)
+{
+	size_t n = strlen(g);
+
+	if (n == 0 || n > 256 || *g == '-' || *g == '+')
+		return false;
+	for (; *g != '\0'; g++) {
+		unsigned char ch = (unsigned char)*g;
+
+		if (ch <= 0x20 || ch == 0x7f || ch == ':' || ch == ',')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One line of the [groups] section: "value = group, group".  value is a
+ * scope or claim value (anything but control characters and '='); the
+ * groups are local group names.  A value may appear only once.
+ */
+static int
+add_group_map(struct cfg *c, const char *value, char *groups,
+    const char *origin, char *err, size_t errlen)
+{
+	struct cfg_group_map *m, *grown;
+	char *tok, *save = NULL;
+
+	if (*value == '\0')
+		return fail(err, errlen, "%s: [groups] entry without a value",
+		    origin);
+	for (const char *p = value; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return fail(err, errlen,
+			    "%s: control character in a [groups] value", origin);
+	}
+	for (size_t i = 0; i < c->ngroup_map; i++) {
+		if (strcmp(c->group_map[i].value, value) == 0)
+			return fail(err, errlen,
+			    "%s: \"%s\" is mapped twice", origin, value);
+	}
+	if (c->ngroup_map >= CFG_MAX_GROUP_MAP)
+		return fail(err, errlen, "%s: more than %d [groups] entries",
+		    origin, CFG_MAX_GROUP_MAP);
+	grown = realloc(c->group_map, (c->ngroup_map + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return OA2_ERR_NOMEM;
+	c->group_map = grown;
+	m = &c->group_map[c->ngroup_map];
+	memset(m, 0, sizeof(*m));
+	m->value = strdup(value);
+	if (m->value == NULL)
+		return OA2_ERR_NOMEM;
+	c->ngroup_map++;
+	for (tok = strtok_r(groups, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		char **g2;
+
+		tok = trim(tok);
+		if (!valid_group_name(tok))
+			return fail(err, errlen, "%s: bad group name \"%s\"",
+			    origin, tok);
+		if (m->ngroups >= CFG_MAX_MAP_GROUPS)
+			return fail(err, errlen,
+			    "%s: more than %d groups for one value", origin,
+			    CFG_MAX_MAP_GROUPS);
+		g2 = realloc(m->groups, (m->ngroups + 1) * sizeof(*g2));
+		if (g2 == NULL)
+			return OA2_ERR_NOMEM;
+		m->groups = g2;
+		m->groups[m->ngroups] = strdup(tok);
+		if (m->groups[m->ngroups] == NULL)
+			return OA2_ERR_NOMEM;
+		m->ngroups++;
+	}
+	if (m->ngroups == 0)
+		return fail(err, errlen, "%s: no group for \"%s\"", origin,
+		    value);
+	return 0;
+}
+
 static char *
 trim(char *s)
 {
@@ -421,6 +533,7 @@ cfg_read_file(struct cfg *c, const char *path, char *err, size_t errlen)
 	unsigned lineno = 0;
 	bool readable_by_others = false;
 	bool has_secret = false;
+	bool in_groups = false;  /* inside the [groups] section */
 	struct stat st;
 	int rc;
 
@@ -444,9 +557,15 @@ cfg_read_file(struct cfg *c, const char *path, char *err, size_t errlen)
 			continue;
 		snprintf(origin, sizeof(origin), "%s:%u", path, lineno);
 		if (*line == '[') {
-			rc = fail(err, errlen, "%s: unknown section %s",
-			    origin, line);
-			break;
+			/* Only one section exists; the keys before it are
+			 * the main options, every line after it a mapping. */
+			if (strcmp(line, "[groups]") != 0) {
+				rc = fail(err, errlen,
+				    "%s: unknown section %s", origin, line);
+				break;
+			}
+			in_groups = true;
+			continue;
 		}
 		eq = strchr(line, '=');
 		if (eq == NULL) {
@@ -457,6 +576,10 @@ cfg_read_file(struct cfg *c, const char *path, char *err, size_t errlen)
 		*eq = '\0';
 		key = trim(line);
 		value = trim(eq + 1);
+		if (in_groups) {
+			rc = add_group_map(c, key, value, origin, err, errlen);
+			continue;
+		}
 		if (strcmp(key, "client_secret") == 0)
 			has_secret = true;
 		rc = cfg_set(c, key, value, origin, err, errlen);
@@ -544,6 +667,10 @@ cfg_finish(struct cfg *c, char *err, size_t errlen)
 		    c->client_auth == CFG_AUTH_BASIC ? "basic" : "post");
 	if (c->connect_timeout > c->timeout)
 		c->connect_timeout = c->timeout;
+	if (c->state_dir != NULL && (c->state_dir[0] != '/' ||
+	    strstr(c->state_dir, "/../") != NULL))
+		return fail(err, errlen,
+		    "%s: state_dir must be an absolute path", where);
 	if (c->scope == NULL && (rc = set_string(&c->scope, "openid",
 	    false)) != 0)
 		return rc;
@@ -556,6 +683,16 @@ cfg_finish(struct cfg *c, char *err, size_t errlen)
 	if (c->otp_param == NULL && (rc = set_string(&c->otp_param, "totp",
 	    false)) != 0)
 		return rc;
+	if (c->cache_dir == NULL && (rc = set_string(&c->cache_dir,
+	    CACHE_DEFAULT_DIR, false)) != 0)
+		return rc;
+	if (c->offline_dir == NULL && (rc = set_string(&c->offline_dir,
+	    OFFLINE_DEFAULT_DIR, false)) != 0)
+		return rc;
+	if (c->cache_dir[0] != '/' || c->offline_dir[0] != '/')
+		return fail(err, errlen,
+		    "%s: cache_dir and offline_dir must be absolute paths",
+		    where);
 	if (!valid_format(c->username_format))
 		return fail(err, errlen,
 		    "%s: username_format must contain %%u and no other %% "

@@ -32,6 +32,17 @@ enum cfg_otp {
 	CFG_OTP_PROMPT,          /* ask for a one-time code after the password */
 };
 
+/* One "[groups]" line: a scope or claim value and the local groups it
+ * grants ("admin = wheel, docker"). */
+struct cfg_group_map {
+	char *value;
+	char **groups;           /* ngroups names */
+	size_t ngroups;
+};
+
+#define CFG_MAX_GROUP_MAP 1024
+#define CFG_MAX_MAP_GROUPS 64
+
 struct cfg {
 	char *path;              /* the file that was read */
 	char *issuer;
@@ -57,10 +68,22 @@ struct cfg {
 	bool qr_code;
 	enum cfg_otp otp;
 	char *otp_param;         /* form parameter for the code (default totp) */
+	char *cache_dir;         /* metadata cache (discovery, JWKS) */
+	bool offline_cache;      /* keep a verifier for logins while the IdP is down */
+	long offline_max_age;    /* seconds */
+	char *offline_dir;
 	bool otp_append;         /* append the code to the password instead */
 	bool debug;
 	bool use_first_pass;
 	bool try_first_pass;
+	/* Local groups from scopes and claims (groups.h). */
+	char *groups_claim;      /* dotted claim path, values map like scopes */
+	char *required_scopes;   /* space-separated, all needed (acct_mgmt) */
+	bool allow_gid0;         /* a mapped group may have GID 0 */
+	bool group_sync;         /* also write memberships into /etc/group */
+	char *state_dir;         /* grant store (grantstore.h); NULL: default */
+	struct cfg_group_map *group_map; /* the [groups] section, in order */
+	size_t ngroup_map;
 };
 
 /*

@@ -44,6 +44,19 @@ out:
 	return rc;
 }
 
+int
+claims_to_json(const struct claims *c, char **out)
+{
+	const char *s;
+
+	*out = NULL;
+	s = json_object_to_json_string_ext(c->root, JSON_C_TO_STRING_PLAIN);
+	if (s == NULL)
+		return OA2_ERR_NOMEM;
+	*out = strdup(s);
+	return *out == NULL ? OA2_ERR_NOMEM : 0;
+}
+
 void
 claims_free(struct claims **c)
 {

@@ -17,6 +17,10 @@ int claims_parse(const char *json, size_t len, struct claims **out);
 
 void claims_free(struct claims **c);
 
+/* The claims as one line of JSON (for the offline verifier); *out is
+ * malloc'd.  Returns 0 or OA2_ERR_NOMEM. */
+int claims_to_json(const struct claims *c, char **out);
+
 /*
  * Claim lookups by name.  name may be a dotted path ("realm_access.roles")
  * that walks nested objects.  Return 0, OA2_ERR_NOTFOUND (absent or null)

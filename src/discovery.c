@@ -11,7 +11,6 @@
 
 #include "discovery.h"
 #include "errors.h"
-#include "http.h"
 #include "json.h"
 
 #define WELL_KNOWN "/.well-known/openid-configuration"
@@ -109,29 +108,5 @@ out:
 	json_object_put(obj);
 	if (rc != 0)
 		endpoints_clear(out);
-	return rc;
-}
-
-int
-discovery_fetch(struct http *h, const char *issuer, struct endpoints *out,
-    const char **why)
-{
-	struct http_response resp = { 0 };
-	char *url;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	url = discovery_url(issuer);
-	if (url == NULL)
-		return OA2_ERR_NOMEM;
-	rc = http_get(h, url, NULL, &resp, why);
-	if (rc == 0 && resp.status != 200) {
-		*why = "discovery_http_status";
-		rc = OA2_ERR_UNAVAIL;
-	}
-	if (rc == 0)
-		rc = discovery_parse(issuer, resp.body, resp.len, out, why);
-	http_response_clear(&resp);
-	free(url);
 	return rc;
 }

@@ -7,8 +7,6 @@
 
 #include <stddef.h>
 
-struct http;
-
 struct endpoints {
 	char *token;
 	char *jwks;
@@ -23,11 +21,6 @@ struct endpoints {
  * OA2_ERR_BAD_RESPONSE (with *why) or OA2_ERR_NOMEM.
  */
 int discovery_parse(const char *issuer, const char *body, size_t len,
-    struct endpoints *out, const char **why);
-
-/* Fetch and parse; adds OA2_ERR_UNAVAIL for transport problems and non-200
- * answers. */
-int discovery_fetch(struct http *h, const char *issuer,
     struct endpoints *out, const char **why);
 
 /* The metadata URL for an issuer (a trailing '/' is not doubled);

@@ -21,6 +21,7 @@ enum oa2_err {
 	OA2_ERR_NOTFOUND = -9,     /* lookup found nothing (internal, never reaches PAM) */
 	OA2_ERR_IGNORE = -10,      /* nothing for this module to do -> PAM_IGNORE */
 	OA2_ERR_PERM = -11,        /* access gate refused           -> PAM_PERM_DENIED */
+	OA2_ERR_CRED = -12,        /* setgroups failed in setcred   -> PAM_CRED_ERR */
 };
 
 #endif

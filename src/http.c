@@ -39,10 +39,27 @@ struct sink {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
+/*
+ * libcurl opens the file named by SSLKEYLOGFILE when it initialises, and
+ * creates it: as root, wherever the user who ran a setuid program (su)
+ * pointed it, e.g. /etc/nologin.  The variable is hidden from it for that
+ * moment (pthread_once: once per process) and then put back for the host.
+ */
 static void
 global_init(void)
 {
+	const char *keylog = getenv("SSLKEYLOGFILE");
+	char *saved = NULL;
+
+	if (keylog != NULL) {
+		saved = strdup(keylog);
+		unsetenv("SSLKEYLOGFILE");
+	}
 	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (saved != NULL) {
+		setenv("SSLKEYLOGFILE", saved, 0);
+		free(saved);
+	}
 }
 
 /* Body writer with a hard cap; growing copies and wipes the old buffer. */

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,81 @@
 #include "errors.h"
 #include "json.h"
 #include "secret.h"
+
+/*
+ * Strict UTF-8 (RFC 3629 §4): no overlong forms, no surrogates, nothing
+ * above U+10FFFF.  RFC 8259 §8.1: JSON text exchanged between systems is
+ * UTF-8; json-c's own check lets overlong and surrogate forms through.
+ */
+static bool
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+		unsigned char lo = 0x80, hi = 0xbf;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			k = 1;
+		else if (c >= 0xe0 && c <= 0xef)
+			k = 2;
+		else if (c >= 0xf0 && c <= 0xf4)
+			k = 3;
+		else
+			return false;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+		else if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+		if (n - i <= k || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t j = 2; j <= k; j++) {
+			if (s[i + j] < 0x80 || s[i + j] > 0xbf)
+				return false;
+		}
+		i += k + 1;
+	}
+	return true;
+}
+
+/* json-c takes NaN and Infinity even in strict mode; JSON has neither. */
+static bool
+numbers_finite(struct json_object *o, int depth)
+{
+	if (depth > JSON_MAX_DEPTH)
+		return false;
+	switch (json_object_get_type(o)) {
+	case json_type_double:
+		return isfinite(json_object_get_double(o));
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++) {
+			if (!numbers_finite(json_object_array_get_idx(o, i),
+			    depth + 1))
+				return false;
+		}
+		return true;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			(void)key;
+			if (!numbers_finite(val, depth + 1))
+				return false;
+		}
+		return true;
+	}
+	default:
+		return true;
+	}
+}
 
 int
 json_parse_object(const char *buf, size_t len, struct json_object **out)
@@ -22,7 +99,8 @@ json_parse_object(const char *buf, size_t len, struct json_object **out)
 	*out = NULL;
 	if (buf == NULL || len == 0 || len > JSON_MAX_BYTES)
 		goto out;
-	if (memchr(buf, '\0', len) != NULL)
+	if (memchr(buf, '\0', len) != NULL ||
+	    !utf8_valid((const unsigned char *)buf, len))
 		goto out;
 	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
 	if (tok == NULL) {
@@ -40,7 +118,8 @@ json_parse_object(const char *buf, size_t len, struct json_object **out)
 		if (strchr(" \t\r\n", buf[i]) == NULL)
 			goto out;
 	}
-	if (!json_object_is_type(obj, json_type_object))
+	if (!json_object_is_type(obj, json_type_object) ||
+	    !numbers_finite(obj, 0))
 		goto out;
 	*out = obj;
 	obj = NULL;

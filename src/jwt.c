@@ -6,7 +6,8 @@
  * Reason codes left in *why (all static strings):
  *   too_large, malformed, alg_refused, header_refused, typ_refused,
  *   no_key, key_mismatch, bad_signature, claim_missing, claim_type,
- *   iss_mismatch, aud_mismatch, azp_mismatch, expired, not_yet_valid,
+ *   iss_mismatch, aud_mismatch, aud_untrusted, azp_mismatch, expired,
+ *   not_yet_valid,
  *   iat_future, nomem.
  */
 #include "config.h"
@@ -353,6 +354,15 @@ jwt_check_claims(const struct claims *c, const struct jwt_expect *expect,
 		*why = "azp_mismatch";
 		rc = OA2_ERR_TOKEN;
 		goto out;
+	}
+	/* Step 3 also: "MUST be rejected if ... it contains additional
+	 * audiences not trusted by the Client"; we trust no other. */
+	for (i = 0; i < naud; i++) {
+		if (strcmp(aud[i], expect->client_id) != 0) {
+			*why = "aud_untrusted";
+			rc = OA2_ERR_TOKEN;
+			goto out;
+		}
 	}
 
 	/* Step 9: now before exp (with leeway). */

@@ -30,7 +30,8 @@ struct jwt_expect {
  * type/curve/size does not fit alg, a JWK whose "alg" differs, headers
  * crit/jku/x5u/jwk/x5c, typ "at+jwt".  The key is chosen by kid; without a
  * kid only when exactly one key fits alg.  Claims are read only after the
- * signature verifies: iss, aud (string or array), azp (required when aud has
+ * signature verifies: iss, aud (string or array, every value the client_id),
+ * azp (required when aud has
  * several values), exp (required), iat (required, not in the future), nbf,
  * all integers, with leeway.
  *

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "cache.h"
 #include "cfg.h"
 #include "claims.h"
 #include "clock.h"
@@ -27,6 +28,9 @@
 /* Clock skew allowed on exp/iat/nbf (seconds). */
 #define LOGIN_LEEWAY 60
 
+/* An unknown kid refetches the JWKS at most this often (seconds). */
+#define JWKS_REFETCH_MIN 60
+
 int
 login_init(struct login *lg, const struct cfg *cfg,
     const struct log_ctx *log, const char *pam_user)
@@ -42,6 +46,15 @@ login_init(struct login *lg, const struct cfg *cfg,
 	rc = identity_format(cfg->username_format, pam_user, &lg->user);
 	if (rc != 0)
 		return rc;
+	if (cfg->cache_dir != NULL) {
+		const char *why = NULL;
+
+		if (cache_dir_check(cfg->cache_dir, &why) == 0)
+			lg->cache_dir = cfg->cache_dir;
+		else
+			log_msg(log, LOG_WARNING, "not caching metadata: %s",
+			    why);
+	}
 	ho.ca_file = cfg->ca_file;
 	ho.proxy = cfg->proxy;
 	ho.deadline_ms = lg->deadline_ms;
@@ -63,6 +76,99 @@ login_clear(struct login *lg)
 	claims_free(&lg->claims);
 	free(lg->scope);
 	memset(lg, 0, sizeof(*lg));
+}
+
+/*
+ * Provider metadata (discovery, JWKS) through the on-disk cache: a fresh
+ * entry costs no request; otherwise GET it (force: even when fresh).  When
+ * the GET fails, an entry that is stale but younger than CACHE_MAX_STALE
+ * still serves, so an outage of the metadata endpoints does not stop
+ * logins.  *from_net tells the caller to store the body once it has been
+ * validated (meta_store) with the server's max-age (-1 when none).
+ * Returns 0 or OA2_ERR_*.
+ */
+static int
+meta_fetch(struct login *lg, const char *url, bool force,
+    struct cache_entry *out, bool *from_net, long *max_age)
+{
+	struct http_response resp = { 0 };
+	struct cache_entry e = { 0 };
+	time_t now = clock_wall();
+	bool have;
+	int rc;
+
+	*from_net = false;
+	*max_age = -1;
+	memset(out, 0, sizeof(*out));
+	have = lg->cache_dir != NULL &&
+	    cache_get(lg->cache_dir, url, &e) == 0;
+	if (have && !force && now < e.expires && e.fetched <= now + 60) {
+		*out = e;
+		return 0;
+	}
+	lg->requests++;
+	rc = http_get(lg->http, url, NULL, &resp, &lg->why);
+	if (rc == 0 && resp.status == 200) {
+		out->body = resp.body;
+		out->len = resp.len;
+		out->fetched = now;
+		out->expires = now;
+		*max_age = resp.max_age;
+		resp.body = NULL;
+		*from_net = true;
+		cache_entry_clear(&e);
+		return 0;
+	}
+	if (rc == 0) {
+		lg->why = "metadata_http_status";
+		rc = OA2_ERR_UNAVAIL;
+	}
+	http_response_clear(&resp);
+	if (have && now - e.fetched < CACHE_MAX_STALE) {
+		log_msg(lg->log, LOG_WARNING, "provider metadata unavailable "
+		    "(%s): using the cached copy from %lld s ago", lg->why,
+		    (long long)(now - e.fetched));
+		*out = e;
+		return 0;
+	}
+	cache_entry_clear(&e);
+	return rc;
+}
+
+/* Keep a validated metadata document for later logins. */
+static void
+meta_store(struct login *lg, const char *url, const struct cache_entry *e,
+    long max_age)
+{
+	if (lg->cache_dir == NULL)
+		return;
+	if (cache_put(lg->cache_dir, url, e->body, e->len, max_age,
+	    e->fetched) != 0)
+		log_debug(lg->log, "could not write the metadata cache");
+}
+
+/* OpenID Connect Discovery, through the cache. */
+static int
+discover(struct login *lg)
+{
+	struct cache_entry e = { 0 };
+	bool from_net = false;
+	long max_age = -1;
+	char *url;
+	int rc;
+
+	url = discovery_url(lg->cfg->issuer);
+	if (url == NULL)
+		return OA2_ERR_NOMEM;
+	rc = meta_fetch(lg, url, false, &e, &from_net, &max_age);
+	if (rc == 0)
+		rc = discovery_parse(lg->cfg->issuer, e.body, e.len, &lg->ep,
+		    &lg->why);
+	if (rc == 0 && from_net)
+		meta_store(lg, url, &e, max_age);
+	cache_entry_clear(&e);
+	free(url);
+	return rc;
 }
 
 /* A configured endpoint replaces the discovered one. */
@@ -92,8 +198,7 @@ login_endpoints(struct login *lg)
 	}
 	/* Discovery only when something we need is not configured. */
 	if (c->token_endpoint == NULL || c->jwks_uri == NULL || need_device) {
-		lg->requests++;
-		rc = discovery_fetch(lg->http, c->issuer, &lg->ep, &lg->why);
+		rc = discover(lg);
 		if (rc != 0) {
 			log_debug(lg->log, "discovery failed: %s", lg->why);
 			return rc;
@@ -168,37 +273,68 @@ login_token_request(struct login *lg, const char *url, struct form *f,
 	return rc;
 }
 
-/* Fetch the JWKS and verify the ID token with it. */
+/* Parse a JWKS document and verify the ID token with it. */
 static int
-verify_id_token(struct login *lg, const char *id_token,
-    struct claims **out)
+verify_with(struct login *lg, const struct cache_entry *e,
+    const char *id_token, struct claims **out, bool *parsed)
 {
-	struct http_response resp = { 0 };
 	struct jwks *keys = NULL;
 	struct jwt_expect ex = { 0 };
 	int rc;
 
-	lg->requests++;
-	rc = http_get(lg->http, lg->ep.jwks, NULL, &resp, &lg->why);
-	if (rc == 0 && resp.status != 200) {
-		lg->why = "jwks_http_status";
-		rc = OA2_ERR_UNAVAIL;
+	*parsed = false;
+	rc = jwks_parse(e->body, e->len, &keys);
+	if (rc != 0) {
+		lg->why = "jwks_malformed";
+		return rc;
 	}
-	if (rc == 0) {
-		rc = jwks_parse(resp.body, resp.len, &keys);
-		if (rc != 0)
-			lg->why = "jwks_malformed";
-	}
-	if (rc != 0)
-		goto out;
+	*parsed = true;
 	ex.issuer = lg->cfg->issuer;
 	ex.client_id = lg->cfg->client_id;
 	ex.now = clock_wall();
 	ex.leeway = LOGIN_LEEWAY;
 	rc = jwt_verify(id_token, keys, &ex, out, &lg->why);
-out:
 	jwks_free(&keys);
-	http_response_clear(&resp);
+	return rc;
+}
+
+/*
+ * Verify the ID token with the provider's keys (cached).  A token signed
+ * with a key the cached set does not have makes us fetch the JWKS again
+ * (key rotation), at most once a minute.
+ */
+static int
+verify_id_token(struct login *lg, const char *id_token,
+    struct claims **out)
+{
+	struct cache_entry e = { 0 };
+	bool from_net = false, parsed = false;
+	long max_age = -1;
+	int rc;
+
+	rc = meta_fetch(lg, lg->ep.jwks, false, &e, &from_net, &max_age);
+	if (rc != 0)
+		return rc;
+	rc = verify_with(lg, &e, id_token, out, &parsed);
+	if (rc == OA2_ERR_TOKEN && !from_net && lg->why != NULL &&
+	    strcmp(lg->why, "no_key") == 0 &&
+	    clock_wall() - e.fetched >= JWKS_REFETCH_MIN) {
+		log_debug(lg->log, "unknown signing key: fetching the JWKS "
+		    "again");
+		cache_entry_clear(&e);
+		rc = meta_fetch(lg, lg->ep.jwks, true, &e, &from_net,
+		    &max_age);
+		if (rc == 0)
+			rc = verify_with(lg, &e, id_token, out, &parsed);
+		else
+			lg->why = "no_key";
+		if (rc == OA2_ERR_UNAVAIL)
+			rc = OA2_ERR_TOKEN;
+	}
+	/* A set that parsed is worth keeping, even if this token was bad. */
+	if (from_net && parsed)
+		meta_store(lg, lg->ep.jwks, &e, max_age);
+	cache_entry_clear(&e);
 	return rc;
 }
 

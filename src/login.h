@@ -25,6 +25,7 @@ struct login {
 	struct endpoints ep;      /* resolved: configured, else discovered */
 	int have_ep;
 	int64_t deadline_ms;      /* clock_mono_ms() based */
+	const char *cache_dir;    /* usable metadata cache, or NULL */
 	const char *why;          /* reason code of the outcome (static or errcode) */
 	char errcode[64];         /* the IdP's error code, when it sent one */
 	char *user;               /* PAM user formatted for the IdP */

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include "clock.h"
 #include "auth.h"
 #include "errors.h"
+#include "grantstore.h"
+#include "groups.h"
 #include "identity.h"
 #include "log.h"
 #include "login.h"
@@ -28,6 +31,8 @@
 
 /* pam_set_data key marking "this module authenticated this user". */
 #define DATA_AUTHENTICATED "pam_oauth2.authenticated"
+/* pam_set_data key of this login's struct grant (groups.h). */
+#define DATA_GRANT "pam_oauth2.grant"
 
 /* The one translation from project errors to PAM codes
  * (../shared/docs/security.md, "Return codes"). */
@@ -52,6 +57,8 @@ to_pam(int rc)
 		return PAM_IGNORE;
 	case OA2_ERR_PERM:
 		return PAM_PERM_DENIED;
+	case OA2_ERR_CRED:
+		return PAM_CRED_ERR;
 	default:
 		/* OA2_ERR_DENIED, OA2_ERR_TOKEN and anything unexpected:
 		 * fail closed. */
@@ -97,6 +104,37 @@ cleanup_marker(pam_handle_t *pamh, void *data, int error_status)
 	(void)error_status;
 }
 
+static void
+cleanup_grant(pam_handle_t *pamh, void *data, int error_status)
+{
+	struct grant *g = data;
+
+	(void)pamh;
+	(void)error_status;
+	grant_free(&g);
+}
+
+/* Keep what this login was granted (scope tokens, groups_claim values)
+ * for acct_mgmt and setcred. */
+static int
+record_grant(pam_handle_t *pamh, const struct cfg *cfg,
+    const struct log_ctx *lc, const char *user, const struct login *lg,
+    const char **why)
+{
+	struct grant *g = NULL;
+	int rc;
+
+	rc = grant_from_login(cfg, lc, user, lg->scope, lg->claims, &g, why);
+	if (rc != 0)
+		return rc;
+	if (pam_set_data(pamh, DATA_GRANT, g, cleanup_grant) != PAM_SUCCESS) {
+		grant_free(&g);
+		*why = "pam_set_data";
+		return OA2_ERR_NOMEM;
+	}
+	return 0;
+}
+
 PAM_EXTERN int
 pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
     const char **argv)
@@ -121,6 +159,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	lc.debug = cfg->debug;
 	/* Drop any mark a previous attempt on this handle left. */
 	pam_set_data(pamh, DATA_AUTHENTICATED, NULL, NULL);
+	pam_set_data(pamh, DATA_GRANT, NULL, NULL);
 
 	rc = pam_get_user(pamh, &user, NULL);
 	if (rc != PAM_SUCCESS) {
@@ -135,6 +174,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		goto out;
 	}
 	rc = auth_run(pamh, cfg, &lc, user, &lg, &grant, &why);
+	if (rc == 0)
+		rc = record_grant(pamh, cfg, &lc, user, &lg, &why);
 	if (rc == 0 && pam_set_data(pamh, DATA_AUTHENTICATED,
 	    (void *)DATA_AUTHENTICATED, cleanup_marker) != PAM_SUCCESS) {
 		rc = OA2_ERR_NOMEM;
@@ -147,27 +188,124 @@ out:
 	return to_pam(rc);
 }
 
+/*
+ * ESTABLISH/REINITIALIZE with this login's confirmed grant (PAM data in
+ * single-process callers, else the grant store: sshd keyboard-interactive)
+ * adds the mapped groups.  Everything else succeeds doing nothing: sshd
+ * treats a setcred error as fatal, so only a failing setgroups is one.
+ */
 PAM_EXTERN int
 pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	/* Never an error: sshd treats a setcred failure as fatal. */
-	(void)pamh;
-	(void)flags;
-	(void)argc;
-	(void)argv;
-	return PAM_SUCCESS;
+	struct log_ctx lc = { .pamh = pamh, .debug = false };
+	struct cfg *cfg = NULL;
+	struct grant *stored = NULL;
+	const struct grant *g = NULL;
+	const void *data = NULL;
+	const char *user, *source = "pam_data";
+	char err[CFG_ERR_LEN], eu[LOG_ESC_MAX];
+	int rc = 0;
+
+	if ((flags & (PAM_ESTABLISH_CRED | PAM_REINITIALIZE_CRED)) == 0)
+		return PAM_SUCCESS;
+	if (cfg_load(argc, argv, &cfg, err, sizeof(err)) != 0) {
+		log_msg(&lc, LOG_ERR, "configuration error: %s", err);
+		return PAM_SUCCESS;
+	}
+	lc.debug = cfg->debug;
+	user = item_string(pamh, PAM_USER);
+	if (user == NULL)
+		goto out;
+	/* Always take this session's record, so it is used at most once. */
+	(void)grantstore_take(cfg->state_dir, user, &lc, &stored);
+	if (pam_get_data(pamh, DATA_GRANT, &data) == PAM_SUCCESS &&
+	    data != NULL) {
+		g = data;
+	} else {
+		g = stored;
+		source = "store";
+	}
+	if (g == NULL || !g->confirmed) {
+		log_debug(&lc, "setcred user=%s: no confirmed grant, no groups",
+		    log_escape(user, eu, sizeof(eu)));
+		goto out;
+	}
+	if (strcmp(g->user, user) != 0) {
+		log_debug(&lc, "setcred user=%s: the grant is for another "
+		    "user, no groups", log_escape(user, eu, sizeof(eu)));
+		goto out;
+	}
+	if (!groups_authinfo_allows(pam_getenv(pamh, "SSH_AUTH_INFO_0"))) {
+		log_msg(&lc, LOG_NOTICE, "groups user=%s granted=- "
+		    "result=refused reason=other_ssh_method",
+		    log_escape(user, eu, sizeof(eu)));
+		goto out;
+	}
+	rc = groups_establish(cfg, &lc, g, source);
+out:
+	grant_free(&stored);
+	cfg_free(&cfg);
+	return rc == OA2_ERR_CRED ? to_pam(rc) : PAM_SUCCESS;
 }
 
+/*
+ * Only for users this module authenticated (else PAM_IGNORE): the
+ * required_scopes gate.  Passing confirms the grant for setcred and, when
+ * setcred will run in a sibling process (sshd keyboard-interactive),
+ * writes it to the grant store; so a grant exists only for a login whose
+ * whole auth stack and this gate passed.
+ */
 PAM_EXTERN int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	const void *mark = NULL;
+	struct log_ctx lc = { .pamh = pamh, .debug = false };
+	struct cfg *cfg = NULL;
+	struct grant *g = NULL;
+	const void *mark = NULL, *data = NULL;
+	const char *user, *why = "ok";
+	char err[CFG_ERR_LEN], missing[GRANT_MAX_VALUE + 1];
+	char eu[LOG_ESC_MAX], es[LOG_ESC_MAX], eh[LOG_ESC_MAX];
+	char em[LOG_ESC_MAX];
+	int rc;
 
 	(void)flags;
-	(void)argc;
-	(void)argv;
+	missing[0] = '\0';
 	if (pam_get_data(pamh, DATA_AUTHENTICATED, &mark) != PAM_SUCCESS ||
-	    mark == NULL)
+	    mark == NULL || pam_get_data(pamh, DATA_GRANT, &data) !=
+	    PAM_SUCCESS || data == NULL)
 		return PAM_IGNORE;
-	return PAM_SUCCESS;
+	g = (struct grant *)(uintptr_t)data;
+	rc = cfg_load(argc, argv, &cfg, err, sizeof(err));
+	if (rc != 0) {
+		log_msg(&lc, LOG_ERR, "configuration error: %s",
+		    rc == OA2_ERR_NOMEM ? "out of memory" : err);
+		return to_pam(rc);
+	}
+	lc.debug = cfg->debug;
+	user = item_string(pamh, PAM_USER);
+	if (user == NULL || strcmp(user, g->user) != 0) {
+		rc = OA2_ERR_IGNORE;
+		why = "other_user";
+	} else if (groups_check_required(cfg->required_scopes, g, missing,
+	    sizeof(missing)) != 0) {
+		rc = OA2_ERR_PERM;
+		why = "missing_scope";
+		g->confirmed = false;
+		grantstore_drop(cfg->state_dir, &lc);
+	} else {
+		g->confirmed = true;
+		/* Errors are logged; the login goes on without groups. */
+		(void)grantstore_put(cfg->state_dir, g, &lc);
+	}
+	log_msg(&lc, rc == 0 ? LOG_NOTICE : LOG_WARNING,
+	    "account user=%s service=%s rhost=%s result=%s reason=%s "
+	    "missing=%s pam=\"%s\"",
+	    log_escape(user, eu, sizeof(eu)),
+	    log_escape(item_string(pamh, PAM_SERVICE), es, sizeof(es)),
+	    log_escape(item_string(pamh, PAM_RHOST), eh, sizeof(eh)),
+	    rc == 0 ? "allow" : rc == OA2_ERR_IGNORE ? "ignore" : "deny",
+	    why, missing[0] != '\0' ? log_escape(missing, em, sizeof(em)) :
+	    "-", pam_strerror(pamh, to_pam(rc)));
+	cfg_free(&cfg);
+	return to_pam(rc);
 }

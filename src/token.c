@@ -73,7 +73,8 @@ copy_code(const char *s, char *out, size_t errlen)
 {
 	size_t n = strlen(s);
 
-	if (n == 0 || n >= errlen)
+	/* token_parse() takes a NULL errcode; nothing is copied then. */
+	if (out == NULL || n == 0 || n >= errlen)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];

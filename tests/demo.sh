@@ -52,6 +52,7 @@ client_id = pam-basic
 client_secret = pam-basic-secret-0123456789abcdef
 scope = openid profile
 ca_file = $tmp/pki/ca.pem
+cache_dir = $tmp/cache
 CONF
 chmod 600 "$tmp/pam_oauth2.conf"
 mkdir "$tmp/pam.d"

@@ -6,11 +6,15 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	build-essential autoconf automake libtool pkg-config
-	libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libqrencode-dev
+	libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libqrencode-dev libcrypt-dev
 	# tests: TLS tooling, HTTP client, the programs we log in through
-	openssl curl ca-certificates procps
+	openssl curl ca-certificates procps time
 	openssh-server openssh-client sshpass expect sudo login passwd
 	libpam-modules libpam-runtime libpam-wrapper tmux
+	# fault suite, sanitizers, fuzzing, static analysis (issue 6):
+	# util-linux (runuser), clang + libFuzzer runtime, scan-build, cppcheck,
+	# valgrind
+	util-linux clang libclang-rt-14-dev clang-tools cppcheck valgrind
 )
 
 export DEBIAN_FRONTEND=noninteractive

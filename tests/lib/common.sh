@@ -145,7 +145,9 @@ mock_ctl() {
 	fi
 }
 
-mock_reset() { mock_ctl reset '{}' >/dev/null; }
+# Every case starts cold: the request log, the scenario and the module's
+# metadata cache ($TESTTMP/cache, named by cache_dir in the test configs).
+mock_reset() { mock_ctl reset '{}' >/dev/null; rm -rf "$TESTTMP/cache"; }
 mock_scenario() { mock_ctl scenario "$1" >/dev/null; }
 
 # mock_count PATH: how many requests the mock saw for PATH.
@@ -191,9 +193,13 @@ mock_last() {
 }
 
 # ---------------------------------------------------------------- PAM
-# write_conf FILE <<EOF ... : a root-owned 0600 config file.
+# write_conf FILE <<EOF ... : a root-owned 0600 config file.  Unless the
+# text names them, the metadata cache and the offline verifiers go to
+# $TESTTMP (never to /var/cache or /var/lib); mock_reset empties the cache.
 write_conf() {
 	cat >"$1"
+	grep -q '^cache_dir' "$1" || echo "cache_dir = $TESTTMP/cache" >>"$1"
+	grep -q '^offline_dir' "$1" || echo "offline_dir = $TESTTMP/offline" >>"$1"
 	chmod 0600 "$1"
 }
 
@@ -207,7 +213,8 @@ write_service() {
 # Prints pamtest's "op=PAM_CODE" lines; prompts go to $TESTTMP/prompts.
 pam_run() {
 	local svc=$1 user=$2; shift 2
-	LD_PRELOAD="$LOGSHIM" "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
+	# OA2_PAMTEST_WRAPPER: e.g. valgrind (tests/run-sanitizers.sh).
+	LD_PRELOAD="$LOGSHIM" ${OA2_PAMTEST_WRAPPER:-} "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
 		2>"$TESTTMP/prompts"
 }
 

@@ -642,6 +642,7 @@ function onRequest(req, res) {
       if (tooBig) return sendError(ctx, 413, 'invalid_request', 'request body too large');
       if (ctx.path.startsWith('/_control/')) return handleControl(ctx);
       requestLog.push({ t: Date.now(), method: req.method, url: req.url, path: ctx.path,
+        remote_port: req.socket.remotePort,
         query: Object.fromEntries(query), headers: { ...req.headers },
         body_b64: ctx.body.toString('base64') });
       handleWithFaults(ctx);

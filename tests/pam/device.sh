@@ -24,6 +24,8 @@ issuer = $MOCK_URL
 client_id = pam-dev
 client_secret = $SECRET
 ca_file = $PKI/ca.pem
+cache_dir = $TESTTMP/cache
+offline_dir = $TESTTMP/offline
 scope = openid profile
 grants = device
 CONF

@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// bench.js - per-login cost of pam_oauth2 side by side with a bare curl
+// doing the same token request against the same local mock IdP, in one run.
+//
+//   node bench/bench.js [--runs N] [--concurrent N]
+//
+// Run as root from a built tree (make && make check builds tests/pam/pamtest).
+// Everything is on 127.0.0.1.  Prints a Markdown report on stdout.
+'use strict';
+
+const { spawn, spawnSync, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const https = require('node:https');
+
+const top = path.resolve(__dirname, '..');
+const args = process.argv.slice(2);
+const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
+const RUNS = opt('--runs', 40);
+const CONCURRENT = opt('--concurrent', 50);
+
+const MODULE = path.join(top, '.libs/pam_oauth2.so');
+const PAMTEST = path.join(top, 'tests/pam/pamtest');
+for (const f of [MODULE, PAMTEST]) if (!fs.existsSync(f)) throw new Error(`not built: ${f}`);
+
+const tmp = fs.mkdtempSync('/tmp/oa2bench.');
+fs.chmodSync(tmp, 0o700);
+const USER = 'oa2bench';
+const PASSWORD = 'bench-Pw&=+%';
+const SECRET = 'bench-secret';
+let mock = null;
+let createdUser = false;
+
+function cleanup() {
+  if (mock) mock.kill('SIGTERM');
+  if (createdUser) spawnSync('userdel', ['-f', USER]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+const median = (a) => { const s = [...a].sort((x, y) => x - y); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
+const ms = (x) => x.toFixed(1);
+
+function control(method, p, body) {
+  return new Promise((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: mockPort, path: `/_control/${p}`, method,
+      ca: fs.readFileSync(`${tmp}/pki/ca.pem`), headers: { 'content-type': 'application/json' } }, (res) => {
+      let s = ''; res.on('data', (d) => { s += d; }); res.on('end', () => resolve(JSON.parse(s)));
+    });
+    req.on('error', reject);
+    req.end(body ? JSON.stringify(body) : undefined);
+  });
+}
+
+// Run argv once: wall time from spawn to exit (ms).
+function measure(argv, input) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(argv[0], argv.slice(1), { input, encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { wall, out: r.stdout, status: r.status };
+}
+
+// CPU per run (ms) and peak RSS (KiB): GNU time counts in 10 ms steps, so
+// run the command n times in one shell loop and divide.
+function cpuAndRss(argv, input, n, clearDir) {
+  const tf = `${tmp}/time.out`;
+  fs.writeFileSync(`${tmp}/stdin`, input);
+  const loop = 'n=$1; d=$2; shift 2; i=0; while [ $i -lt $n ]; do ' +
+    '[ -n "$d" ] && rm -rf "$d"; "$@" <"$STDIN" >/dev/null 2>&1; i=$((i+1)); done';
+  spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', tf, 'sh', '-c', loop, 'sh', String(n),
+    clearDir || '', ...argv], { env: { ...process.env, STDIN: `${tmp}/stdin` } });
+  const [u, s, rss] = fs.readFileSync(tf, 'utf8').trim().split(/\s+/).map(Number);
+  return { cpu: (u + s) * 1000 / n, rss };
+}
+
+let mockPort;
+
+async function main() {
+  execFileSync(path.join(top, 'tests/lib/mkca.sh'), [`${tmp}/pki`]);
+  if (spawnSync('getent', ['passwd', USER]).status !== 0) {
+    execFileSync('useradd', ['-M', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', USER]);
+    createdUser = true;
+  }
+  fs.writeFileSync(`${tmp}/users.json`, JSON.stringify({ [USER]: { password: PASSWORD, scope: 'openid' } }));
+  mock = spawn('node', [path.join(top, 'tests/mock-idp/mock-idp.js'), '--port', '0',
+    '--cert', `${tmp}/pki/server.pem`, '--key', `${tmp}/pki/server.key`,
+    '--users', `${tmp}/users.json`, '--client-id', 'bench', '--client-secret', SECRET],
+  { stdio: ['ignore', 'pipe', 'inherit'] });
+  mockPort = await new Promise((resolve, reject) => {
+    let s = '';
+    mock.stdout.on('data', (d) => { s += d; const m = /READY (\d+)/.exec(s); if (m) resolve(Number(m[1])); });
+    mock.on('exit', () => reject(new Error('mock IdP exited')));
+  });
+  const url = `https://127.0.0.1:${mockPort}`;
+  const cache = `${tmp}/cache`;
+  fs.writeFileSync(`${tmp}/oauth2.conf`, [
+    `issuer = ${url}`, 'client_id = bench', `client_secret = ${SECRET}`, `ca_file = ${tmp}/pki/ca.pem`,
+    `cache_dir = ${cache}`, 'scope = openid', ''].join('\n'), { mode: 0o600 });
+  fs.mkdirSync(`${tmp}/pam.d`);
+  fs.writeFileSync(`${tmp}/pam.d/bench`, `auth required ${MODULE} config=${tmp}/oauth2.conf\n`);
+  fs.writeFileSync(`${tmp}/pam.d/benchdev`,
+    `auth required ${MODULE} config=${tmp}/oauth2.conf grants=device qr_code=no\n`);
+  fs.writeFileSync(`${tmp}/pam.d/other`, 'auth required pam_deny.so\n');
+
+  // The floor: one TLS handshake and one POST, by curl, in a fresh process.
+  // Same CA file, same client authentication (Basic), same form fields.
+  const curlArgv = ['curl', '-sS', '-o', '/dev/null', '--cacert', `${tmp}/pki/ca.pem`,
+    '-u', `bench:${SECRET}`, '--data-urlencode', 'grant_type=password',
+    '--data-urlencode', `username=${USER}`, '--data-urlencode', `password=${PASSWORD}`,
+    '--data-urlencode', 'scope=openid', `${url}/token`];
+  const pamArgv = [PAMTEST, `${tmp}/pam.d`, 'bench', USER, 'auth'];
+
+  const rows = [];
+  const sample = async (name, argv, input, clearDir, check) => {
+    const r = { name, wall: [], requests: [], errors: 0 };
+    measure(argv, input); // warm the page cache; not counted
+    for (let i = 0; i < RUNS; i++) {
+      if (clearDir) fs.rmSync(clearDir, { recursive: true, force: true });
+      await control('POST', 'reset', {});
+      const m = measure(argv, input);
+      const log = await control('GET', 'requests');
+      if (!check(m)) r.errors++;
+      r.wall.push(m.wall); r.requests.push(log.length);
+    }
+    Object.assign(r, cpuAndRss(argv, input, RUNS, clearDir));
+    rows.push(r);
+    return r;
+  };
+  const pamOk = (m) => /auth=PAM_SUCCESS/.test(m.out);
+  const curl = await sample('bare curl (token request)', curlArgv, '', null, (m) => m.status === 0);
+  const cold = await sample('PAM login, cold cache', pamArgv, `${PASSWORD}\n`, cache, pamOk);
+  const warm = await sample('PAM login, warm cache', pamArgv, `${PASSWORD}\n`, null, pamOk);
+
+  // Concurrent logins, warm cache, each a fresh process.
+  await control('POST', 'reset', {});
+  const t0 = process.hrtime.bigint();
+  const results = await Promise.all(Array.from({ length: CONCURRENT }, () => new Promise((resolve) => {
+    const p = spawn(PAMTEST, [`${tmp}/pam.d`, 'bench', USER, 'auth'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = ''; p.stdout.on('data', (d) => { out += d; });
+    p.on('close', () => resolve(/auth=PAM_SUCCESS/.test(out)));
+    p.stdin.end(`${PASSWORD}\n`);
+  })));
+  const concWall = Number(process.hrtime.bigint() - t0) / 1e6;
+  const concErrors = results.filter((x) => !x).length;
+  const concReq = (await control('GET', 'requests')).length;
+
+  // Device flow: time from the user's approval to the finished login, with
+  // a 1 s poll interval; the user pressed Enter before approving.
+  const devTimes = [];
+  for (let i = 0; i < 5; i++) {
+    await control('POST', 'reset', {});
+    await control('POST', 'scenario', { device_interval: 1 });
+    const p = spawn(PAMTEST, [`${tmp}/pam.d`, 'benchdev', USER, 'auth'], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = ''; p.stdout.on('data', (d) => { out += d; });
+    const done = new Promise((resolve) => p.on('close', () => resolve(process.hrtime.bigint())));
+    p.stdin.end('\n');
+    let pending = [];
+    while (!pending.length) { await new Promise((r) => setTimeout(r, 20)); pending = await control('GET', 'device/pending'); }
+    await new Promise((r) => setTimeout(r, 300 + 137 * i)); // approve at varying points of the interval
+    const ta = process.hrtime.bigint();
+    await control('POST', 'device/approve', { user_code: pending[0].user_code, as: USER });
+    const tdone = await done;
+    if (/auth=PAM_SUCCESS/.test(out)) devTimes.push(Number(tdone - ta) / 1e6);
+  }
+
+  const ratio = median(warm.wall) / median(curl.wall);
+  const line = (r) => `| ${r.name} | ${ms(median(r.wall))} | ${ms(pct(r.wall, 0.9))} | ${(median(r.wall) / median(curl.wall)).toFixed(2)}x | ${ms(r.cpu)} | ${(r.rss / 1024).toFixed(1)} | ${median(r.requests)} | ${r.errors} |`;
+  const out = [];
+  out.push(`Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores (${os.cpus()[0].model.trim()}), ${RUNS} runs each, fresh process per run, mock IdP over TLS on 127.0.0.1.`);
+  out.push('');
+  out.push('| what | median ms | p90 ms | vs curl | CPU ms per run | peak RSS MiB | requests to the IdP | errors |');
+  out.push('|---|---|---|---|---|---|---|---|');
+  for (const r of rows) out.push(line(r));
+  out.push('');
+  out.push(`- warm login / bare curl (medians): **${ratio.toFixed(2)}x** (target 1.3x)`);
+  out.push(`- requests per warm login: **${median(warm.requests)}** (target 1); cold: ${median(cold.requests)}`);
+  out.push(`- ${CONCURRENT} concurrent logins (warm, fresh processes): **${ms(concWall)} ms** for all, **${concErrors} errors**, ${concReq} requests`);
+  out.push(`- device grant, approval to finished login (interval 1 s, ${devTimes.length}/5 succeeded): median ${ms(median(devTimes))} ms, max ${ms(Math.max(...devTimes))} ms`);
+  console.log(out.join('\n'));
+  process.exitCode = (concErrors || warm.errors || cold.errors || devTimes.length !== 5) ? 1 : 0;
+}
+
+main().catch((e) => { console.error(e); process.exitCode = 1; })
+  .finally(() => process.exit());

@@ -1,0 +1,35 @@
+/*
+ * groupsync.h - group_sync: write a login's mapped memberships into the
+ * group file so that programs reading the group database (sudo's %group
+ * rules from another session, cron) see them.
+ */
+#ifndef OA2_GROUPSYNC_H
+#define OA2_GROUPSYNC_H
+
+#include <stdbool.h>
+
+struct group_list;
+struct log_ctx;
+
+#define GROUPSYNC_PATH "/etc/group"
+#define GROUPSYNC_MAX_FILE (32 * 1024 * 1024)
+#define GROUPSYNC_LOCK_WAIT_MS 10000
+
+/*
+ * In the group file at path: make user a member of every group in add,
+ * and not a member of every group in mapped that is not in add.  Groups
+ * are matched by name; any other line, and every byte of a line we do not
+ * change, is kept as it was.  Takes the locks shadow-utils takes (the
+ * lckpwdf() lock on .pwd.lock in the file's directory, then PATH.lock),
+ * waiting at most GROUPSYNC_LOCK_WAIT_MS without touching signals or
+ * timers; writes a new file in the same directory with the old file's
+ * owner and mode, fsyncs it and renames it over the old one.  Nothing is
+ * written when nothing changes.  *changed (may be NULL) tells whether the
+ * file was replaced.  Returns 0, OA2_ERR_CONFIG (I/O or lock failure,
+ * logged) or OA2_ERR_NOMEM.
+ */
+int groupsync_apply(const char *path, const char *user,
+    const struct group_list *add, const struct group_list *mapped,
+    const struct log_ctx *lc, bool *changed);
+
+#endif

@@ -1,0 +1,307 @@
+/*
+ * offline.c - the offline verifier: one root-only file per user, named
+ * after the SHA-256 of the user name, of "key value" lines:
+ *
+ *   OA2O1
+ *   time <when the IdP last verified the password>
+ *   hash <yescrypt hash of the password>
+ *   fails <failed offline attempts> <time of the last one>
+ *   scope <granted scope>
+ *   claims <verified claims as one line of JSON>
+ */
+#include "config.h"
+
+#include <crypt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "cache.h"
+#include "claims.h"
+#include "errors.h"
+#include "offline.h"
+#include "secret.h"
+
+#define OFFLINE_MAX_FILE (64 * 1024)
+
+struct entry {
+	long long time;
+	char *hash;
+	long fails;
+	long long last_fail;
+	char *scope;
+	char *claims;
+};
+
+static void
+entry_clear(struct entry *e)
+{
+	secret_free(&e->hash);
+	free(e->scope);
+	free(e->claims);
+	memset(e, 0, sizeof(*e));
+}
+
+static int
+user_path(const char *dir, const char *user, char *path, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	int n;
+
+	if (EVP_Digest(user, strlen(user), md, &mdlen, EVP_sha256(), NULL) != 1)
+		return OA2_ERR_NOMEM;
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	n = snprintf(path, len, "%s/u-%s", dir, hex);
+	return n < 0 || (size_t)n >= len ? OA2_ERR_CONFIG : 0;
+}
+
+/* Read and parse user's entry; OA2_ERR_NOTFOUND when there is no usable
+ * one. */
+static int
+entry_read(const char *path, struct entry *e)
+{
+	struct stat st;
+	char *buf = NULL, *line, *next;
+	ssize_t n;
+	int fd, rc = OA2_ERR_NOTFOUND;
+	bool magic = false;
+
+	memset(e, 0, sizeof(*e));
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return OA2_ERR_NOTFOUND;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 077) != 0 || st.st_size <= 0 ||
+	    st.st_size > OFFLINE_MAX_FILE)
+		goto out;
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL) {
+		rc = OA2_ERR_NOMEM;
+		goto out;
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	if (n != st.st_size)
+		goto out;
+	buf[n] = '\0';
+	for (line = buf; line != NULL; line = next) {
+		char *sp;
+
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strcmp(line, "OA2O1") == 0) {
+			magic = true;
+			continue;
+		}
+		sp = strchr(line, ' ');
+		if (sp == NULL)
+			continue;
+		*sp++ = '\0';
+		if (strcmp(line, "time") == 0)
+			e->time = strtoll(sp, NULL, 10);
+		else if (strcmp(line, "hash") == 0)
+			e->hash = secret_strdup(sp);
+		else if (strcmp(line, "fails") == 0)
+			sscanf(sp, "%ld %lld", &e->fails, &e->last_fail);
+		else if (strcmp(line, "scope") == 0)
+			e->scope = strdup(sp);
+		else if (strcmp(line, "claims") == 0)
+			e->claims = strdup(sp);
+	}
+	if (magic && e->hash != NULL && e->hash[0] == '$' && e->time > 0)
+		rc = 0;
+out:
+	if (buf != NULL)
+		secret_freen((void **)&buf, (size_t)st.st_size + 1);
+	close(fd);
+	if (rc != 0)
+		entry_clear(e);
+	return rc;
+}
+
+/* Write e atomically (temporary file in the same directory + rename). */
+static int
+entry_write(const char *dir, const char *path, const struct entry *e)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int fd, n, rc = 0;
+
+	n = snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return OA2_ERR_CONFIG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return OA2_ERR_CONFIG;
+	f = fdopen(fd, "w");
+	if (f == NULL) {
+		close(fd);
+		unlink(tmp);
+		return OA2_ERR_NOMEM;
+	}
+	fprintf(f, "OA2O1\ntime %lld\nhash %s\nfails %ld %lld\n", e->time,
+	    e->hash, e->fails, e->last_fail);
+	if (e->scope != NULL)
+		fprintf(f, "scope %s\n", e->scope);
+	if (e->claims != NULL)
+		fprintf(f, "claims %s\n", e->claims);
+	if (fflush(f) != 0 || fsync(fd) != 0)
+		rc = OA2_ERR_CONFIG;
+	if (fclose(f) != 0)
+		rc = OA2_ERR_CONFIG;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = OA2_ERR_CONFIG;
+	if (rc != 0)
+		unlink(tmp);
+	return rc;
+}
+
+/* No newline may sneak into a one-line field. */
+static bool
+one_line(const char *s)
+{
+	return s == NULL || strpbrk(s, "\r\n") == NULL;
+}
+
+int
+offline_store(const char *dir, const char *user, const char *password,
+    const char *scope, const struct claims *claims, time_t now)
+{
+	char path[PATH_MAX];
+	struct entry e = { 0 };
+	char *salt = NULL, *hash = NULL;
+	void *data = NULL;
+	int size = 0, rc;
+	const char *why;
+
+	rc = cache_dir_check(dir, &why);
+	if (rc != 0)
+		return rc;
+	rc = user_path(dir, user, path, sizeof(path));
+	if (rc != 0)
+		return rc;
+	/* yescrypt, libcrypt's default cost. */
+	salt = crypt_gensalt_ra("$y$", 0, NULL, 0);
+	if (salt == NULL)
+		return OA2_ERR_NOMEM;
+	hash = crypt_ra(password, salt, &data, &size);
+	if (hash == NULL || hash[0] != '$') {
+		rc = OA2_ERR_NOMEM;
+		goto out;
+	}
+	e.time = (long long)now;
+	e.hash = hash;
+	e.scope = (char *)scope;
+	if (claims != NULL && (rc = claims_to_json(claims, &e.claims)) != 0)
+		goto out;
+	if (!one_line(e.scope) || !one_line(e.claims)) {
+		rc = OA2_ERR_BAD_RESPONSE;
+		goto out;
+	}
+	rc = entry_write(dir, path, &e);
+out:
+	free(e.claims);
+	free(salt);
+	secret_freen(&data, (size_t)size);
+	return rc;
+}
+
+int
+offline_delete(const char *dir, const char *user)
+{
+	char path[PATH_MAX];
+
+	if (user_path(dir, user, path, sizeof(path)) != 0)
+		return OA2_ERR_CONFIG;
+	if (unlink(path) != 0 && errno != ENOENT)
+		return OA2_ERR_CONFIG;
+	return 0;
+}
+
+/* Seconds to wait after the last failure before another try counts. */
+static long
+wait_after(long fails)
+{
+	long w = OFFLINE_FIRST_WAIT;
+
+	if (fails < OFFLINE_FREE_FAILURES)
+		return 0;
+	for (long i = OFFLINE_FREE_FAILURES; i < fails && w < OFFLINE_MAX_WAIT;
+	    i++)
+		w *= 2;
+	return w < OFFLINE_MAX_WAIT ? w : OFFLINE_MAX_WAIT;
+}
+
+int
+offline_verify(const char *dir, const char *user, const char *password,
+    long max_age, time_t now, char **scope, struct claims **claims,
+    const char **why)
+{
+	char path[PATH_MAX];
+	struct entry e = { 0 };
+	void *data = NULL;
+	int size = 0, rc;
+	const char *hash;
+
+	*scope = NULL;
+	*claims = NULL;
+	*why = "offline_no_entry";
+	if (cache_dir_check(dir, why) != 0 ||
+	    user_path(dir, user, path, sizeof(path)) != 0)
+		return OA2_ERR_NOTFOUND;
+	rc = entry_read(path, &e);
+	if (rc != 0)
+		return rc;
+	if (now - e.time > max_age || e.time > now + 300) {
+		*why = "offline_expired";
+		unlink(path);
+		rc = OA2_ERR_NOTFOUND;
+		goto out;
+	}
+	if (now - e.last_fail < wait_after(e.fails)) {
+		*why = "offline_rate_limited";
+		rc = OA2_ERR_DENIED;
+		goto out;
+	}
+	hash = crypt_ra(password, e.hash, &data, &size);
+	if (hash == NULL || strlen(hash) != strlen(e.hash) ||
+	    CRYPTO_memcmp(hash, e.hash, strlen(e.hash)) != 0) {
+		e.fails++;
+		e.last_fail = (long long)now;
+		entry_write(dir, path, &e);
+		*why = "offline_wrong_password";
+		rc = OA2_ERR_DENIED;
+		goto out;
+	}
+	if (e.fails != 0) {
+		e.fails = 0;
+		e.last_fail = 0;
+		entry_write(dir, path, &e);
+	}
+	if (e.claims != NULL &&
+	    claims_parse(e.claims, strlen(e.claims), claims) != 0) {
+		*why = "offline_corrupt";
+		rc = OA2_ERR_NOTFOUND;
+		goto out;
+	}
+	*scope = e.scope;
+	e.scope = NULL;
+	*why = "offline";
+	rc = 0;
+out:
+	secret_freen(&data, (size_t)size);
+	entry_clear(&e);
+	return rc;
+}

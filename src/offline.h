@@ -1,0 +1,44 @@
+/*
+ * offline.h - logins while the IdP cannot be asked (opt-in).
+ *
+ * After a successful password login a salted slow hash of the password
+ * (yescrypt, libcrypt) is kept with the granted scope and verified claims,
+ * one root-only file per user.  Only when the IdP cannot be asked is it
+ * used; a wrong password there is rate-limited per user.
+ */
+#ifndef OA2_OFFLINE_H
+#define OA2_OFFLINE_H
+
+#include <time.h>
+
+struct claims;
+
+#define OFFLINE_DEFAULT_DIR "/var/lib/pam_oauth2"
+/* Failures allowed before waits start, the first wait, the longest. */
+#define OFFLINE_FREE_FAILURES 3
+#define OFFLINE_FIRST_WAIT 30
+#define OFFLINE_MAX_WAIT 3600
+
+/*
+ * Keep a verifier for user.  claims may be NULL.  Returns 0 or OA2_ERR_*
+ * (the login goes on without it).
+ */
+int offline_store(const char *dir, const char *user, const char *password,
+    const char *scope, const struct claims *claims, time_t now);
+
+/* Forget user's verifier (the IdP said the password is wrong). */
+int offline_delete(const char *dir, const char *user);
+
+/*
+ * Check password against user's verifier.
+ *  0: it matches an entry younger than max_age; *scope and *claims (may
+ *     be NULL) are what that login was granted.
+ *  OA2_ERR_NOTFOUND: no usable entry (none, unsafe, corrupt, too old).
+ *  OA2_ERR_DENIED: wrong password (counted), or too many recent failures
+ *     (*why "offline_rate_limited", the password is not even checked).
+ */
+int offline_verify(const char *dir, const char *user, const char *password,
+    long max_age, time_t now, char **scope, struct claims **claims,
+    const char **why);
+
+#endif

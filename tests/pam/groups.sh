@@ -1,0 +1,395 @@
+#!/usr/bin/env bash
+# groups.sh - scopes and claims to local groups through the real libpam
+# against the mock IdP: the required_scopes gate in acct_mgmt, setcred
+# adding exactly the mapped groups to the process, the grant store that
+# carries a grant to a sibling process the way sshd's keyboard-interactive
+# method needs it (its life cycle and every refusal), and group_sync
+# against the real /etc/group, also racing useradd/groupadd.
+#
+# Users and groups made here are named oa2g*, removed on exit; /etc/group
+# is compared with a copy taken first.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
+
+ADMIN=oa2gadmin
+USER1=oa2guser
+NOSCOPE=oa2gnoscope
+PW='Gr0ups-pw'
+SECRET='groups-secret'
+STATE="$TESTTMP/state"
+GROUPS_BACKUP="$TESTTMP/group.before"
+
+cp -p /etc/group "$GROUPS_BACKUP" || bail "cannot copy /etc/group"
+G_MODE=$(stat -c '%a %u %g' /etc/group)
+
+# Lines of /etc/group that are not test entries (oa2*: ours and the other
+# PAM-stack tests' running in parallel).
+stable_lines() { grep -v '^oa2' "$1" | sed -E 's/(^|[:,])oa2[^,:]*(,|$)/\1\2/g'; }
+
+add_group() {
+	getent group "$1" >/dev/null || groupadd "$1" || bail "groupadd $1"
+	on_exit "groupdel $1"
+}
+# (on_exit runs last-registered first: users go before groups.)
+for g in oa2g_wheel oa2g_docker oa2g_ssh oa2g_ops oa2g_db oa2g_other; do
+	add_group "$g"
+done
+getent group oa2g_missing >/dev/null && bail "oa2g_missing must not exist"
+add_user "$ADMIN"
+add_user "$USER1"
+add_user "$NOSCOPE"
+
+cat >"$TESTTMP/users.json" <<JSON
+{ "$ADMIN": { "password": "$PW", "scope": "openid profile admin pam:login",
+    "claims": { "groups": ["ops", "devs"], "realm_access": { "roles": ["db"] } } },
+  "$USER1": { "password": "$PW", "scope": "openid profile pam:login",
+    "claims": { "groups": ["devs"] } },
+  "$NOSCOPE": { "password": "$PW", "scope": "openid profile",
+    "claims": { "groups": ["ops"] } } }
+JSON
+start_mock --users "$TESTTMP/users.json" --client-id pam-test --client-secret "$SECRET"
+
+CONF="$TESTTMP/oauth2.conf"
+write_conf "$CONF" <<CONF
+issuer = $MOCK_URL
+client_id = pam-test
+client_secret = $SECRET
+ca_file = $PKI/ca.pem
+scope = openid profile
+timeout = 5
+groups_claim = groups
+required_scopes = pam:login
+state_dir = $STATE
+debug = yes
+
+[groups]
+# scope or claim value = local groups
+admin = oa2g_wheel, oa2g_docker, root
+pam:login = oa2g_ssh
+ops = oa2g_ops
+devs = oa2g_missing
+db = oa2g_db
+CONF
+write_service oa2g <<SVC
+auth    required @MODULE@ config=$CONF
+account required @MODULE@ config=$CONF
+SVC
+
+# pamg SERVICE USER ops...: pamtest with no supplementary groups to start
+# with, so "groups=" shows exactly what setcred added.
+pamg() {
+	local svc=$1 user=$2; shift 2
+	LD_PRELOAD="$LOGSHIM" setpriv --clear-groups "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
+		2>>"$TESTTMP/prompts"
+}
+export -f pamg
+export PAMTEST LOGSHIM TESTTMP PW STATE
+
+# A new log slice: the lines logged after this call.
+mark_log() { LOGMARK=$(wc -l <"$OA2_LOG_CAPTURE"); }
+log_since() { tail -n +"$((LOGMARK + 1))" "$OA2_LOG_CAPTURE"; }
+
+# ---------------------------------------------------------------- one process
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth acct groups setcred groups)
+like "$out" 'auth=PAM_SUCCESS' "admin: auth"
+like "$out" 'acct=PAM_SUCCESS' "admin: acct (has pam:login)"
+like "$out" 'setcred=PAM_SUCCESS' "admin: setcred"
+is "$(echo "$out" | grep '^groups=' | head -1)" "groups=" "no supplementary groups before setcred"
+is "$(echo "$out" | grep '^groups=' | tail -1)" "groups=oa2g_docker,oa2g_ops,oa2g_ssh,oa2g_wheel" \
+	"admin: exactly the mapped groups (scopes admin and pam:login, claim value ops; no GID 0, no missing group)"
+log=$(log_since)
+is "$(echo "$log" | grep -c 'group oa2g_missing (mapped from devs) does not exist')" 1 \
+	"the missing group is logged once"
+like "$log" 'group root \(mapped from admin\) has GID 0: not granted' "GID 0 refused and logged"
+like "$log" "account user=$ADMIN service=oa2g rhost=- result=allow reason=ok" "acct decision logged"
+like "$log" "groups user=$ADMIN granted=oa2g_wheel,oa2g_docker,oa2g_ssh,oa2g_ops source=pam_data sync=off result=ok" \
+	"setcred decision logged"
+unlike "$log" "$PW" "no password in syslog"
+ls -A "$STATE" 2>/dev/null | grep -q . && st=1 || st=0
+ok "$st" "single process: nothing written to the grant store"
+
+out=$(printf '%s\n' "$PW" | pamg oa2g "$USER1" auth acct setcred groups)
+like "$out" 'acct=PAM_SUCCESS' "ordinary user: acct"
+is "$(echo "$out" | tail -1)" "groups=oa2g_ssh" "ordinary user: only pam:login's group"
+
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2g "$NOSCOPE" auth acct setcred groups)
+like "$out" 'auth=PAM_SUCCESS' "user without pam:login: auth succeeds"
+like "$out" 'acct=PAM_PERM_DENIED' "user without pam:login: acct PAM_PERM_DENIED"
+like "$out" 'setcred=PAM_SUCCESS' "setcred after a refused acct: PAM_SUCCESS"
+is "$(echo "$out" | tail -1)" "groups=" "and no groups"
+like "$(log_since)" "account user=$NOSCOPE service=oa2g rhost=- result=deny reason=missing_scope missing=pam:login pam=\"Permission denied\"" \
+	"the refusal names the missing scope in syslog"
+
+# acct_mgmt for users this module did not authenticate: PAM_IGNORE.
+write_service oa2gacct <<SVC
+auth    required @MODULE@ config=$CONF
+account [success=done ignore=ignore default=die] @MODULE@ config=$CONF
+account requisite pam_deny.so
+SVC
+is "$(pamg oa2gacct "$ADMIN" acct </dev/null)" "acct=PAM_AUTH_ERR" \
+	"acct without our authentication: PAM_IGNORE (fell through to pam_deny)"
+is "$(printf 'wrong\n' | pamg oa2gacct "$ADMIN" auth acct | tail -1)" "acct=PAM_AUTH_ERR" \
+	"acct after a failed authentication: PAM_IGNORE"
+
+out=$(printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth setcred groups)
+is "$(echo "$out" | tail -1)" "groups=" "setcred without acct_mgmt: the grant is not confirmed, no groups"
+like "$out" 'setcred=PAM_SUCCESS' "and PAM_SUCCESS"
+out=$(pamg oa2g "$ADMIN" setcred groups </dev/null)
+is "$out" $'setcred=PAM_SUCCESS\ngroups=' "setcred without any authentication: PAM_SUCCESS, no groups"
+out=$(printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth acct setcred_delete setcred_refresh groups)
+like "$out" 'setcred_delete=PAM_SUCCESS' "DELETE_CRED: PAM_SUCCESS"
+like "$out" 'setcred_refresh=PAM_SUCCESS' "REFRESH_CRED: PAM_SUCCESS"
+is "$(echo "$out" | tail -1)" "groups=" "DELETE/REFRESH add no groups"
+out=$(printf '%s\n' "$PW" | pamg oa2g "$USER1" auth acct setcred_reinit groups)
+is "$(echo "$out" | tail -1)" "groups=oa2g_ssh" "REINITIALIZE_CRED adds the groups"
+out=$(printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth acct setuser=root setcred groups)
+like "$out" 'setcred=PAM_SUCCESS' "setcred for another user (sudo's runas): PAM_SUCCESS"
+is "$(echo "$out" | tail -1)" "groups=" "and none of the authenticated user's groups"
+
+# allow_gid0, and groups_claim with a nested path, as module arguments.
+write_service oa2gz <<SVC
+auth    required @MODULE@ config=$CONF allow_gid0 groups_claim=realm_access.roles
+account required @MODULE@ config=$CONF
+SVC
+out=$(printf '%s\n' "$PW" | pamg oa2gz "$ADMIN" auth acct setcred groups)
+is "$(echo "$out" | tail -1)" "groups=oa2g_db,oa2g_docker,oa2g_ssh,oa2g_wheel,root" \
+	"allow_gid0 grants GID 0; realm_access.roles gives db, not the top-level groups"
+
+# Claims of the wrong type are a bad response.
+for bad in '5' '["ops", 1]' '{"a": "b"}' 'true'; do
+	mock_reset
+	mock_scenario "{\"id_token_claims\": {\"groups\": $bad}}"
+	mark_log
+	out=$(printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth acct setcred groups)
+	like "$out" '^auth=PAM_AUTHINFO_UNAVAIL' "groups claim $bad: PAM_AUTHINFO_UNAVAIL"
+	like "$(log_since)" 'reason=groups_claim_type' "logged as groups_claim_type"
+done
+mock_reset
+mock_scenario '{"id_token_claims": {"groups": "ops"}}'
+out=$(printf '%s\n' "$PW" | pamg oa2g "$USER1" auth acct setcred groups)
+is "$(echo "$out" | tail -1)" "groups=oa2g_ops,oa2g_ssh" "a single string claim is one value"
+
+# RFC 6749 5.1: a response without scope granted the requested scope.
+mock_reset
+mock_scenario '{"token_response_overrides": {"scope": null}}'
+out=$(printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth acct)
+like "$out" 'acct=PAM_PERM_DENIED' "scope omitted: granted = requested (openid profile), pam:login missing"
+write_service oa2gscope <<SVC
+auth    required @MODULE@ config=$CONF [scope=openid pam:login]
+account required @MODULE@ config=$CONF
+SVC
+out=$(printf '%s\n' "$PW" | pamg oa2gscope "$ADMIN" auth acct setcred groups)
+like "$out" 'acct=PAM_SUCCESS' "scope omitted, pam:login requested: allowed"
+is "$(echo "$out" | tail -1)" "groups=oa2g_ops,oa2g_ssh" \
+	"only the requested scopes count (not admin, which the IdP would have given)"
+mock_reset
+
+# ---------------------------------------------------------------- grant store
+# sshd (keyboard-interactive) runs auth+acct in one child of its
+# per-connection monitor and setcred in another; the monitor is a session
+# leader.  Here a bash started by setsid plays the monitor.
+insession() { setsid -w bash -c "$1
+true"; }
+
+rm -rf "$STATE"
+mark_log
+out=$(insession '
+	pamg oa2g '"$ADMIN"' auth acct <<<"$PW"
+	echo "files=$(ls -A "$STATE" | tr "\n" " ")"
+	echo "$(stat -c "mode=%a owner=%u" "$STATE"/s*) $(stat -c "dirmode=%a" "$STATE")"
+	echo "sid=$$ start=$(awk "{print \$22}" /proc/$$/stat)"
+	pamg oa2g '"$ADMIN"' setcred groups </dev/null
+	echo "after=$(ls -A "$STATE" | tr "\n" " ")"
+	pamg oa2g '"$ADMIN"' setcred groups </dev/null')
+sid=$(echo "$out" | sed -n 's/^sid=\([0-9]*\) .*/\1/p')
+start=$(echo "$out" | sed -n 's/.* start=\([0-9]*\)$/\1/p')
+like "$out" 'acct=PAM_SUCCESS' "sibling: auth+acct in one child"
+is "$(echo "$out" | sed -n 's/^files=//p')" "s$sid-$start " \
+	"acct wrote one record named by the session and its leader's start time"
+like "$out" 'mode=600 owner=0 dirmode=700' "record 0600 root, state_dir 0700"
+is "$(echo "$out" | grep '^groups=' | head -1)" "groups=oa2g_docker,oa2g_ops,oa2g_ssh,oa2g_wheel" \
+	"setcred in a sibling process applies the grant"
+is "$(echo "$out" | sed -n 's/^after=//p')" "" "the record was consumed"
+is "$(echo "$out" | grep '^groups=' | tail -1)" "groups=" "a second setcred in the session gets nothing"
+like "$(log_since)" "groups user=$ADMIN granted=oa2g_wheel,oa2g_docker,oa2g_ssh,oa2g_ops source=store" \
+	"logged with source=store"
+
+# A later login in a new session (what a public-key login is: a new sshd
+# connection) finds nothing.
+out=$(insession 'pamg oa2g '"$ADMIN"' auth acct <<<"$PW"')
+out=$(insession 'pamg oa2g '"$ADMIN"' setcred groups </dev/null; ls -A "$STATE" | sed "s/^/left=/"')
+is "$(echo "$out" | grep '^groups=')" "groups=" "new session (public-key login): no groups"
+like "$out" "left=s" "the other session's record was not taken"
+rm -f "$STATE"/s*
+
+# Processes that are not children of a session leader use no store.
+printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth acct >/dev/null
+out=$(pamg oa2g "$ADMIN" setcred groups </dev/null)
+is "$(echo "$out" | tail -1)" "groups=" "two unrelated processes: no channel"
+is "$(ls -A "$STATE")" "" "nothing written outside a session leader's children"
+
+# The record is for one user only.
+mark_log
+out=$(insession '
+	pamg oa2g '"$ADMIN"' auth acct <<<"$PW" >/dev/null
+	pamg oa2g '"$USER1"' setcred groups </dev/null
+	pamg oa2g '"$ADMIN"' setcred groups </dev/null')
+is "$(echo "$out" | grep '^groups=' | head -1)" "groups=" "setcred for another user: nothing"
+is "$(echo "$out" | grep '^groups=' | tail -1)" "groups=" "and the record is gone (refused records are removed)"
+like "$(log_since)" "record s[0-9]+-[0-9]+ for user $USER1 refused: other_user" "logged as other_user"
+
+# Expired: the same record, 1000 s older.
+mark_log
+out=$(insession '
+	pamg oa2g '"$ADMIN"' auth acct <<<"$PW" >/dev/null
+	f=$(ls "$STATE"/s*)
+	c=$(sed -n "s/^created //p" "$f")
+	sed -i "s/^created .*/created $((c - 1000))/" "$f"; chmod 600 "$f"
+	pamg oa2g '"$ADMIN"' setcred groups </dev/null
+	echo "left=$(ls -A "$STATE")"')
+is "$(echo "$out" | grep '^groups=')" "groups=" "expired record: no groups"
+is "$(echo "$out" | sed -n 's/^left=//p')" "" "expired record removed"
+like "$(log_since)" "refused: expired" "logged as expired"
+
+# Unsafe records: readable by others, hard-linked, a symbolic link.
+for how in chmod link symlink; do
+	out=$(insession '
+		pamg oa2g '"$ADMIN"' auth acct <<<"$PW" >/dev/null
+		f=$(ls "$STATE"/s*)
+		case '"$how"' in
+		chmod) chmod 644 "$f" ;;
+		link) ln "$f" "$TESTTMP/hardlink" ;;
+		symlink) mv "$f" "$TESTTMP/target"; ln -s "$TESTTMP/target" "$f" ;;
+		esac
+		pamg oa2g '"$ADMIN"' setcred groups </dev/null
+		echo "left=$(ls -A "$STATE")"')
+	is "$(echo "$out" | grep '^groups=')" "groups=" "record made unsafe ($how): ignored"
+	is "$(echo "$out" | sed -n 's/^left=//p')" "" "and removed ($how)"
+	rm -f "$TESTTMP/hardlink" "$TESTTMP/target"
+done
+
+# A state_dir others can enter is not used at all.
+chmod 0755 "$STATE"
+mark_log
+out=$(insession '
+	pamg oa2g '"$ADMIN"' auth acct <<<"$PW"
+	pamg oa2g '"$ADMIN"' setcred groups </dev/null')
+like "$out" 'acct=PAM_SUCCESS' "unsafe state_dir: the login still passes acct"
+is "$(echo "$out" | grep '^groups=')" "groups=" "but no groups through it"
+like "$(log_since)" 'unsafe \(must be a directory owned by root, mode 0700\)' "logged"
+chmod 0700 "$STATE"
+
+# A refused acct in the child writes nothing and drops an earlier record.
+out=$(insession '
+	pamg oa2g '"$NOSCOPE"' auth acct <<<"$PW"
+	echo "files=$(ls -A "$STATE")"
+	pamg oa2g '"$NOSCOPE"' setcred groups </dev/null')
+like "$out" 'acct=PAM_PERM_DENIED' "child: acct refused"
+is "$(echo "$out" | sed -n 's/^files=//p')" "" "no record for a refused login"
+is "$(echo "$out" | grep '^groups=')" "groups=" "no groups"
+
+# A failed authentication writes nothing either.
+out=$(insession '
+	pamg oa2g '"$ADMIN"' auth acct <<<wrong
+	echo "files=$(ls -A "$STATE")"')
+is "$(echo "$out" | sed -n 's/^files=//p')" "" "failed authentication: no record"
+
+# sshd's SSH_AUTH_INFO_0 naming only another method vetoes the grant.
+mark_log
+out=$(insession '
+	pamg oa2g '"$ADMIN"' auth acct <<<"$PW" >/dev/null
+	pamg oa2g '"$ADMIN"' "putenv=SSH_AUTH_INFO_0=publickey ssh-ed25519 AAAAC3Nz" setcred groups </dev/null
+	echo "left=$(ls -A "$STATE")"')
+is "$(echo "$out" | grep '^groups=')" "groups=" "SSH_AUTH_INFO_0=publickey: no groups"
+is "$(echo "$out" | sed -n 's/^left=//p')" "" "the record is consumed anyway"
+like "$(log_since)" 'reason=other_ssh_method' "logged"
+out=$(insession '
+	pamg oa2g '"$USER1"' auth acct <<<"$PW" >/dev/null
+	pamg oa2g '"$USER1"' "putenv=SSH_AUTH_INFO_0=keyboard-interactive/pam" setcred groups </dev/null')
+is "$(echo "$out" | grep '^groups=')" "groups=oa2g_ssh" "SSH_AUTH_INFO_0=keyboard-interactive: groups"
+
+# ---------------------------------------------------------------- group_sync
+write_service oa2gsync <<SVC
+auth    required @MODULE@ config=$CONF group_sync=yes
+account required @MODULE@ config=$CONF
+SVC
+members() { getent group "$1" | cut -d: -f4; }
+has_member() { members "$1" | tr ',' '\n' | grep -qx "$2"; }
+
+gpasswd -a "$ADMIN" oa2g_other >/dev/null   # a group outside the mapping
+out=$(printf '%s\n' "$PW" | pamg oa2gsync "$ADMIN" auth acct setcred groups)
+is "$(echo "$out" | tail -1)" "groups=oa2g_docker,oa2g_ops,oa2g_ssh,oa2g_wheel" "group_sync: session groups too"
+st=0; for g in oa2g_wheel oa2g_docker oa2g_ssh oa2g_ops; do has_member "$g" "$ADMIN" || st=1; done
+ok "$st" "/etc/group: admin added to wheel, docker, ssh, ops"
+has_member oa2g_db "$ADMIN" && st=1 || st=0
+ok "$st" "not to db (its claim is not groups_claim here)"
+grep -q "^root:.*$ADMIN" /etc/group && st=1 || st=0
+ok "$st" "never to a GID 0 group"
+is "$(stat -c '%a %u %g' /etc/group)" "$G_MODE" "/etc/group mode and owner kept"
+ok "$( [ ! -e /etc/group.lock ] && ! ls /etc/group.oa2.* >/dev/null 2>&1; echo $?)" "no lock or temporary file left"
+
+# The IdP no longer grants admin and ops: a new login removes those.
+mock_ctl users "{\"$ADMIN\": {\"password\": \"$PW\", \"scope\": \"openid pam:login\", \"claims\": {}}}" >/dev/null
+out=$(printf '%s\n' "$PW" | pamg oa2gsync "$ADMIN" auth acct setcred groups)
+is "$(echo "$out" | tail -1)" "groups=oa2g_ssh" "session: only ssh now"
+st=0; for g in oa2g_wheel oa2g_docker oa2g_ops; do has_member "$g" "$ADMIN" && st=1; done
+ok "$st" "/etc/group: admin removed from wheel, docker, ops"
+has_member oa2g_ssh "$ADMIN"; ok $? "still in ssh"
+has_member oa2g_other "$ADMIN"; ok $? "a group outside the mapping is not touched"
+# Without group_sync nothing is written.
+before=$(sha256sum </etc/group)
+mock_ctl users "{\"$ADMIN\": {\"password\": \"$PW\", \"scope\": \"openid admin pam:login\", \"claims\": {}}}" >/dev/null
+printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth acct setcred >/dev/null
+is "$(sha256sum </etc/group)" "$before" "without group_sync /etc/group is not written"
+
+# Racing: useradd/groupadd in a loop while logins rewrite /etc/group.
+N=25
+(
+	for i in $(seq 1 $N); do
+		groupadd "oa2g_r$i" && useradd -M -N -g users -s /usr/sbin/nologin "oa2gr$i" || echo "RACEFAIL $i"
+	done
+) >"$TESTTMP/race.out" 2>&1 &
+racer=$!
+on_exit "for oa2gn in \$(seq 1 $N); do userdel -f oa2gr\$oa2gn; groupdel oa2g_r\$oa2gn; done"
+logins=0 fails=0
+while kill -0 "$racer" 2>/dev/null || [ "$logins" -lt 6 ]; do
+	if [ $((logins % 2)) = 0 ]; then s='openid admin pam:login'; else s='openid pam:login'; fi
+	mock_ctl users "{\"$ADMIN\": {\"password\": \"$PW\", \"scope\": \"$s\", \"claims\": {}}}" >/dev/null
+	out=$(printf '%s\n' "$PW" | pamg oa2gsync "$ADMIN" auth acct setcred)
+	echo "$out" | grep -q 'setcred=PAM_SUCCESS' || fails=$((fails + 1))
+	logins=$((logins + 1))
+	[ "$logins" -gt 200 ] && break
+done
+wait "$racer"
+is "$(cat "$TESTTMP/race.out")" "" "useradd/groupadd all succeeded while racing $logins logins"
+ok "$([ "$logins" -ge 6 ] && echo 0 || echo 1)" "at least 6 logins raced ($logins)"
+is "$fails" 0 "every racing login succeeded"
+missing=0
+for i in $(seq 1 $N); do
+	grep -q "^oa2g_r$i:" /etc/group || missing=$((missing + 1))
+	grep -q "^oa2gr$i:" /etc/passwd || missing=$((missing + 1))
+done
+is "$missing" 0 "all $N groups and users made during the race are in /etc/group and /etc/passwd"
+bad=$(awk -F: 'NF != 4' /etc/group | grep -v '^#' | wc -l)
+is "$bad" 0 "/etc/group: every line still has four fields"
+is "$(awk -F: '{print $1}' /etc/group | sort | uniq -d)" "" "no duplicated group"
+last_admin=$([ $(((logins - 1) % 2)) = 0 ] && echo yes || echo no)
+has_member oa2g_wheel "$ADMIN" && inwheel=yes || inwheel=no
+is "$inwheel" "$last_admin" "membership follows the last login"
+is "$(stat -c '%a %u %g' /etc/group)" "$G_MODE" "mode and owner kept through the race"
+grpck -r >/dev/null 2>&1; rc=$?
+ok "$([ $rc -le 2 ] && echo 0 || echo 1)" "grpck -r can read the file (rc $rc)"
+[ "$(stable_lines /etc/group)" = "$(stable_lines "$GROUPS_BACKUP")" ]
+ok $? "/etc/group: all other lines as they were"
+
+# Clean up here (the exit traps stay as a fallback) so that the
+# restoration of /etc/group is itself a test.
+for i in $(seq 1 $N); do userdel -f "oa2gr$i"; groupdel "oa2g_r$i"; done 2>/dev/null
+for u in "$ADMIN" "$USER1" "$NOSCOPE"; do userdel -f "$u"; done 2>/dev/null
+for g in oa2g_wheel oa2g_docker oa2g_ssh oa2g_ops oa2g_db oa2g_other; do groupdel "$g"; done 2>/dev/null
+is "$(grep -cE '(^|[:,])(oa2g_|oa2gadmin|oa2guser|oa2gnoscope|oa2gr[0-9])' /etc/group)" 0 \
+	"cleanup: no entry or member of this test left in /etc/group"
+[ "$(stable_lines /etc/group)" = "$(stable_lines "$GROUPS_BACKUP")" ]
+ok $? "cleanup: /etc/group as it was before the test (apart from other tests' oa2* entries)"
+done_testing

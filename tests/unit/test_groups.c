@@ -1,0 +1,577 @@
+/*
+ * test_groups - scopes and claim values to local groups: the [groups]
+ * section, grants from scope and claims (nested paths, wrong types),
+ * the required_scopes gate, the mapping (missing groups, GID 0), the
+ * grant-store record format, and group_sync on a scratch group file.
+ * Runs as root (config files must be root-owned; chown in group_sync).
+ * Uses the stock Debian groups adm (4), users (100) and root (0).
+ */
+#include "config.h"
+
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "claims.h"
+#include "errors.h"
+#include "grantstore.h"
+#include "groups.h"
+#include "groupsync.h"
+#include "log.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/oa2grpXXXXXX";
+static char path[1024];
+static char err[CFG_ERR_LEN];
+static const struct log_ctx lc = { NULL, false };
+
+#define BASE "issuer = https://idp.example\nclient_id = pam\n"
+
+static const char *
+write_file(const char *name, const char *text, mode_t mode)
+{
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	f = fopen(path, "w");
+	if (f == NULL)
+		abort();
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}
+
+static char *
+slurp(const char *p)
+{
+	FILE *f = fopen(p, "r");
+	char *buf = calloc(1, 65536);
+	size_t n;
+
+	if (f == NULL || buf == NULL)
+		abort();
+	n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* Load a config from text (plus optional module args). */
+static int
+load(const char *text, struct cfg **c, int argc, const char **argv)
+{
+	const char *args[8];
+	char a0[600];
+
+	snprintf(a0, sizeof(a0), "config=%s", write_file("c.conf", text,
+	    0600));
+	args[0] = a0;
+	for (int i = 0; i < argc && i < 7; i++)
+		args[i + 1] = argv[i];
+	return cfg_load(argc + 1, args, c, err, sizeof(err));
+}
+
+static void
+test_config(void)
+{
+	struct cfg *c = NULL;
+	int rc;
+
+	rc = load(BASE "groups_claim = realm_access.roles\n"
+	    "required_scopes = admin pam:login\nallow_gid0 = yes\n"
+	    "group_sync = yes\nstate_dir = /run/oa2test\n"
+	    "[groups]\n# scope or claim value = local groups\n"
+	    "admin = wheel, docker\npam:login = ssh-users\n"
+	    "Domain Admins = adm\n", &c, 0, NULL);
+	is_int(rc, 0, "config with [groups] loads (%s)", err);
+	if (rc != 0)
+		return;
+	is_str(c->groups_claim, "realm_access.roles", "groups_claim");
+	is_str(c->required_scopes, "admin pam:login", "required_scopes");
+	ok(c->allow_gid0 && c->group_sync, "allow_gid0 and group_sync");
+	is_str(c->state_dir, "/run/oa2test", "state_dir");
+	is_int(c->ngroup_map, 3, "three mappings");
+	if (c->ngroup_map == 3) {
+		is_str(c->group_map[0].value, "admin", "first value");
+		is_int(c->group_map[0].ngroups, 2, "admin maps two groups");
+		is_str(c->group_map[0].groups[1], "docker",
+		    "spaces around the comma trimmed");
+		is_str(c->group_map[1].value, "pam:login",
+		    "a value with ':'");
+		is_str(c->group_map[2].value, "Domain Admins",
+		    "a value with a space inside");
+	}
+	cfg_free(&c);
+
+	rc = load(BASE "[groups]\nadmin = wheel\n[other]\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "any other section is an error");
+	ok(strstr(err, "unknown section [other]") != NULL,
+	    "error names the section (%s)", err);
+	rc = load(BASE "[groups]\nadmin = wheel\nadmin = adm\n", &c, 0,
+	    NULL);
+	is_int(rc, OA2_ERR_CONFIG, "a value mapped twice is an error");
+	rc = load(BASE "[groups]\nadmin = \n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "a value without groups is an error");
+	rc = load(BASE "[groups]\nadmin = whe:el\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "a group name with ':' is an error");
+	rc = load(BASE "[groups]\nadmin = wheel docker\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "group names need commas");
+	rc = load(BASE "[groups]\nadmin\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "a line without '=' is an error");
+	rc = load(BASE "[groups]\n = wheel\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "an empty value is an error");
+	rc = load(BASE "state_dir = run/x\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "a relative state_dir is an error");
+	rc = load(BASE "group_sync = maybe\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "group_sync must be yes or no");
+	rc = load(BASE "requried_scopes = x\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "a misspelled key is still an error");
+	{
+		const char *args[] = { "required_scopes=admin", "allow_gid0" };
+
+		rc = load(BASE "[groups]\nadmin = adm\n", &c, 2, args);
+		is_int(rc, 0, "required_scopes and allow_gid0 as module "
+		    "arguments (%s)", err);
+		if (rc == 0) {
+			is_str(c->required_scopes, "admin",
+			    "argument required_scopes");
+			ok(c->allow_gid0, "argument allow_gid0");
+		}
+		cfg_free(&c);
+	}
+	{
+		bool found = false;
+
+		for (size_t i = 0; cfg_keys[i] != NULL; i++)
+			found = found || strcmp(cfg_keys[i], "group_sync") == 0;
+		ok(found, "cfg_keys lists group_sync");
+	}
+}
+
+static struct claims *
+claims_of(const char *json)
+{
+	struct claims *c = NULL;
+
+	if (claims_parse(json, strlen(json), &c) != 0)
+		abort();
+	return c;
+}
+
+static void
+test_grant(void)
+{
+	struct cfg *c = NULL;
+	struct claims *cl;
+	struct grant *g = NULL;
+	const char *why = "";
+	char longv[GRANT_MAX_VALUE + 40];
+	int rc;
+
+	if (load(BASE "groups_claim = groups\n", &c, 0, NULL) != 0)
+		abort();
+	cl = claims_of("{\"sub\":\"x\",\"groups\":[\"admins\",\"dev\","
+	    "\"admin\"],\"realm_access\":{\"roles\":[\"ops\"],"
+	    "\"one\":\"solo\"},\"num\":7,\"mixed\":[\"a\",1],"
+	    "\"obj\":{\"a\":\"b\"},\"nul\":null}");
+	rc = grant_from_login(c, &lc, "alice", "openid  admin pam:login",
+	    cl, &g, &why);
+	is_int(rc, 0, "grant from scope and claim");
+	if (g != NULL) {
+		is_str(g->user, "alice", "grant user");
+		is_int(g->n, 5, "openid admin pam:login admins dev (deduped)");
+		ok(grant_has(g, "pam:login") && grant_has(g, "dev") &&
+		    grant_has(g, "admins") && !grant_has(g, ""),
+		    "scope tokens and claim values present");
+		ok(!g->confirmed, "a fresh grant is not confirmed");
+	}
+	grant_free(&g);
+	ok(g == NULL, "grant_free clears the pointer");
+
+	free(c->groups_claim);
+	c->groups_claim = strdup("realm_access.roles");
+	rc = grant_from_login(c, &lc, "alice", "openid", cl, &g, &why);
+	ok(rc == 0 && g != NULL && grant_has(g, "ops") && g->n == 2,
+	    "nested path realm_access.roles");
+	grant_free(&g);
+
+	free(c->groups_claim);
+	c->groups_claim = strdup("realm_access.one");
+	rc = grant_from_login(c, &lc, "alice", "openid", cl, &g, &why);
+	ok(rc == 0 && g != NULL && grant_has(g, "solo"),
+	    "a string claim is one value");
+	grant_free(&g);
+
+	free(c->groups_claim);
+	c->groups_claim = strdup("absent.path");
+	rc = grant_from_login(c, &lc, "alice", "openid", cl, &g, &why);
+	ok(rc == 0 && g != NULL && g->n == 1, "an absent claim adds nothing");
+	grant_free(&g);
+
+	free(c->groups_claim);
+	c->groups_claim = strdup("nul");
+	rc = grant_from_login(c, &lc, "alice", "openid", cl, &g, &why);
+	ok(rc == 0 && g != NULL && g->n == 1, "a null claim adds nothing");
+	grant_free(&g);
+
+	{
+		static const char *bad[] = { "num", "mixed", "obj" };
+
+		for (size_t i = 0; i < 3; i++) {
+			free(c->groups_claim);
+			c->groups_claim = strdup(bad[i]);
+			why = "";
+			rc = grant_from_login(c, &lc, "alice", "openid", cl,
+			    &g, &why);
+			is_int(rc, OA2_ERR_BAD_RESPONSE,
+			    "claim %s of a wrong type: bad response", bad[i]);
+			is_str(why, "groups_claim_type", "why for %s", bad[i]);
+			ok(g == NULL, "no grant for %s", bad[i]);
+		}
+	}
+	free(c->groups_claim);
+	c->groups_claim = NULL;
+	rc = grant_from_login(c, &lc, "alice", NULL, cl, &g, &why);
+	ok(rc == 0 && g != NULL && g->n == 0,
+	    "no scope, no groups_claim: empty grant");
+	memset(longv, 'x', sizeof(longv) - 1);
+	longv[sizeof(longv) - 1] = '\0';
+	ok(grant_add(g, longv, NULL) == 0 && g->n == 0,
+	    "a value over %d bytes is dropped", GRANT_MAX_VALUE);
+	grant_free(&g);
+	claims_free(&cl);
+	cfg_free(&c);
+}
+
+static void
+test_required(void)
+{
+	struct grant *g = NULL;
+	char missing[64];
+
+	grant_new("alice", &g);
+	grant_add(g, "openid", NULL);
+	grant_add(g, "admin", NULL);
+	grant_add(g, "pam:login", NULL);
+	is_int(groups_check_required(NULL, g, missing, sizeof(missing)), 0,
+	    "no required_scopes: allowed");
+	is_int(groups_check_required("admin", g, missing, sizeof(missing)),
+	    0, "one present value");
+	is_int(groups_check_required(" admin\tpam:login  ", g, missing,
+	    sizeof(missing)), 0, "all present (tabs, spaces)");
+	is_int(groups_check_required("admin sudo pam:login", g, missing,
+	    sizeof(missing)), OA2_ERR_PERM, "one missing: refused");
+	is_str(missing, "sudo", "names the missing value");
+	is_int(groups_check_required("admi", g, missing, sizeof(missing)),
+	    OA2_ERR_PERM, "no prefix match");
+	is_int(groups_check_required("ADMIN", g, missing, sizeof(missing)),
+	    OA2_ERR_PERM, "no case folding");
+	is_int(groups_check_required("admin", NULL, missing,
+	    sizeof(missing)), OA2_ERR_PERM, "no grant: refused");
+	grant_free(&g);
+}
+
+static void
+test_map(void)
+{
+	struct cfg *c = NULL;
+	struct grant *g = NULL;
+	struct group_list granted, mapped;
+	char buf[256];
+	int rc;
+
+	if (getgrnam("adm") == NULL || getgrnam("users") == NULL ||
+	    getgrnam("root") == NULL || getgrnam("oa2g-missing") != NULL) {
+		ok(0, "the stock groups adm, users, root exist");
+		return;
+	}
+	rc = load(BASE "[groups]\nadmin = adm, users\n"
+	    "pam:login = oa2g-missing, users\nsuper = root\n"
+	    "other = oa2g-missing\nnever = adm\n", &c, 0, NULL);
+	if (rc != 0)
+		abort();
+	grant_new("alice", &g);
+	grant_add(g, "openid", NULL);
+	grant_add(g, "admin", NULL);
+	grant_add(g, "pam:login", NULL);
+	grant_add(g, "super", NULL);
+	rc = groups_map(c, g, &lc, &granted, &mapped);
+	is_int(rc, 0, "map");
+	is_str(group_list_join(&granted, buf, sizeof(buf)), "adm,users",
+	    "granted: existing groups, once each; not the missing one, not "
+	    "GID 0");
+	is_str(group_list_join(&mapped, buf, sizeof(buf)), "adm,users",
+	    "mapped (for group_sync): root left out without allow_gid0");
+	ok(granted.n == 2 && granted.gids[0] == getgrnam("adm")->gr_gid &&
+	    granted.gids[1] == 100, "GIDs resolved");
+	group_list_clear(&granted);
+	group_list_clear(&mapped);
+
+	c->allow_gid0 = true;
+	rc = groups_map(c, g, &lc, &granted, NULL);
+	is_str(group_list_join(&granted, buf, sizeof(buf)), "adm,users,root",
+	    "allow_gid0: GID 0 granted");
+	group_list_clear(&granted);
+	c->allow_gid0 = false;
+
+	grant_free(&g);
+	grant_new("bob", &g);
+	grant_add(g, "openid", NULL);
+	grant_add(g, "Admin", NULL);
+	rc = groups_map(c, g, &lc, &granted, &mapped);
+	is_int(granted.n, 0, "ordinary user (no mapped value): no groups");
+	is_str(group_list_join(&mapped, buf, sizeof(buf)), "adm,users",
+	    "mapped set is the same for everyone");
+	group_list_clear(&granted);
+	group_list_clear(&mapped);
+	rc = groups_map(c, NULL, &lc, &granted, NULL);
+	ok(rc == 0 && granted.n == 0, "no grant: no groups");
+	is_int(groups_apply(&granted), 0, "applying nothing succeeds");
+	grant_free(&g);
+	cfg_free(&c);
+}
+
+static void
+test_apply(void)
+{
+	struct group_list l = { 0 };
+	gid_t gids[] = { 4, 100 };
+	char *names[] = { "adm", "users" };
+	gid_t before[256], after[256];
+	int nb, na, found = 0;
+
+	l.n = 2;
+	l.gids = gids;
+	l.names = names;
+	nb = getgroups(256, before);
+	is_int(groups_apply(&l), 0, "setgroups union");
+	na = getgroups(256, after);
+	for (int i = 0; i < na; i++)
+		found += after[i] == 4 || after[i] == 100;
+	ok(found == 2, "both groups now in the process");
+	for (int i = 0; i < nb; i++) {
+		bool still = false;
+
+		for (int j = 0; j < na; j++)
+			still = still || after[j] == before[i];
+		ok(still, "earlier group %ld kept", (long)before[i]);
+	}
+	is_int(groups_apply(&l), 0, "applying again changes nothing");
+	is_int(getgroups(256, after), na, "no duplicates");
+	setgroups((size_t)(nb > 0 ? nb : 0), before);
+}
+
+static void
+test_authinfo(void)
+{
+	ok(groups_authinfo_allows(NULL), "no SSH_AUTH_INFO_0: allowed");
+	ok(groups_authinfo_allows(""), "empty: allowed");
+	ok(groups_authinfo_allows("keyboard-interactive/pam\n"),
+	    "keyboard-interactive: allowed");
+	ok(groups_authinfo_allows("password\n"), "password: allowed");
+	ok(groups_authinfo_allows("publickey ssh-ed25519 AAAA\n"
+	    "keyboard-interactive/pam\n"), "publickey then kbd-int: allowed");
+	ok(!groups_authinfo_allows("publickey ssh-ed25519 AAAA\n"),
+	    "publickey only: vetoed");
+	ok(!groups_authinfo_allows("hostbased x\n"), "hostbased: vetoed");
+}
+
+static void
+test_record(void)
+{
+	static const char bid[] = "0123abcd-0000-4000-8000-00000000beef";
+	static const char bid2[] = "0123abcd-0000-4000-8000-00000000ffff";
+	struct grantstore_key k = { 4242, 987654 }, k2 = { 4242, 987655 };
+	struct grant *g = NULL, *back = NULL;
+	const char *why = "";
+	char *rec = NULL, *bad;
+	size_t len = 0;
+	unsigned long long start = 0;
+	long session = 0;
+	int rc;
+
+	grant_new("alice", &g);
+	grant_add(g, "openid", NULL);
+	grant_add(g, "pam:login", NULL);
+	grant_add(g, "Domain Admins\nvalue 61646d696e", NULL);
+	rc = grantstore_format(g, bid, &k, 1000, &rec, &len);
+	is_int(rc, 0, "format a record");
+	ok(rec != NULL && strstr(rec, "Domain") == NULL,
+	    "values are hex, so a newline in one cannot add a line");
+	rc = grantstore_parse(rec, len, bid, &k, 1010, "alice", &back, &why);
+	is_int(rc, 0, "parse it back (%s)", why);
+	ok(back != NULL && back->n == 3 && back->confirmed &&
+	    grant_has(back, "Domain Admins\nvalue 61646d696e") &&
+	    !grant_has(back, "admin"), "same values, confirmed");
+	grant_free(&back);
+	rc = grantstore_parse(rec, len, bid2, &k, 1010, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "other_boot") == 0,
+	    "another boot: refused (%s)", why);
+	rc = grantstore_parse(rec, len, bid, &k2, 1010, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "other_session") == 0,
+	    "session leader with another start time: refused (%s)", why);
+	rc = grantstore_parse(rec, len, bid, &k, 1010, "bob", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "other_user") == 0,
+	    "another user: refused (%s)", why);
+	rc = grantstore_parse(rec, len, bid, &k, 1000 + GRANTSTORE_TTL + 1,
+	    "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "older than %d s: refused (%s)", GRANTSTORE_TTL, why);
+	rc = grantstore_parse(rec, len, bid, &k, 999, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "created in the future: refused (%s)", why);
+	rc = grantstore_parse(rec, len - 1, bid, &k, 1010, "alice", &back,
+	    &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "malformed") == 0,
+	    "cut last line: malformed");
+	bad = strdup(rec);
+	bad[0] = 'P';
+	rc = grantstore_parse(bad, len, bid, &k, 1010, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED, "bad magic: refused");
+	free(bad);
+	{
+		char buf[1024];
+		int n = snprintf(buf, sizeof(buf), "%svalue 6100\n", rec);
+
+		rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010, "alice",
+		    &back, &why);
+		ok(rc == OA2_ERR_DENIED, "a NUL byte in a value: refused");
+		n = snprintf(buf, sizeof(buf), "%sgroup 61\n", rec);
+		rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010, "alice",
+		    &back, &why);
+		ok(rc == OA2_ERR_DENIED, "an unknown line: refused");
+		n = snprintf(buf, sizeof(buf), "%svalue 6G\n", rec);
+		rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010, "alice",
+		    &back, &why);
+		ok(rc == OA2_ERR_DENIED, "bad hex: refused");
+	}
+	ok(back == NULL, "nothing returned on refusal");
+	free(rec);
+	grant_free(&g);
+
+	rc = grantstore_parse_stat("4242 (sshd: a) (b) S 1 4242 4242 0 -1 "
+	    "4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 200\n", &start,
+	    &session);
+	ok(rc == 0 && start == 987654 && session == 4242,
+	    "stat parsed past a comm with ') (' (start %llu session %ld)",
+	    start, session);
+	rc = grantstore_parse_stat("4242 (x) S 1 2", &start, &session);
+	is_int(rc, OA2_ERR_BAD_RESPONSE, "short stat: error");
+}
+
+static void
+test_sync(void)
+{
+	static const char orig[] =
+	    "# a comment line we keep\n"
+	    "root:x:0:\n"
+	    "oa2ga:x:2001:carol,alice,dave\n"
+	    "oa2gb:x:2002:\n"
+	    "oa2gc:x:2003:alice\n"
+	    "oa2gd:x:2004:alice,,alice\n"
+	    "+nis\n"
+	    "broken line without colons\n"
+	    "oa2ge:x:2005:carol";
+	gid_t gids[] = { 2002, 2003, 2004, 2001 };
+	char *names[] = { "oa2gb", "oa2gc", "oa2gd", "oa2ga" };
+	struct group_list add = { 2, gids, names };
+	struct group_list mapped = { 4, gids, names };
+	struct stat st1, st2;
+	char gpath[600], *now;
+	bool changed = false;
+	int rc;
+
+	write_file("group", orig, 0644);
+	snprintf(gpath, sizeof(gpath), "%s/group", dir);
+	chown(gpath, 0, 42);
+	stat(gpath, &st1);
+	rc = groupsync_apply(gpath, "alice", &add, &mapped, &lc, &changed);
+	ok(rc == 0 && changed, "group_sync writes the file");
+	now = slurp(gpath);
+	is_str(now,
+	    "# a comment line we keep\n"
+	    "root:x:0:\n"
+	    "oa2ga:x:2001:carol,dave\n"
+	    "oa2gb:x:2002:alice\n"
+	    "oa2gc:x:2003:alice\n"
+	    "oa2gd:x:2004:\n"
+	    "+nis\n"
+	    "broken line without colons\n"
+	    "oa2ge:x:2005:carol",
+	    "added to oa2gb, removed from oa2ga and oa2gd (twice), oa2gc "
+	    "and the unmapped lines byte for byte");
+	free(now);
+	stat(gpath, &st2);
+	ok(st2.st_ino != st1.st_ino, "replaced by rename (new inode)");
+	ok(st2.st_uid == 0 && st2.st_gid == 42 &&
+	    (st2.st_mode & 07777) == 0644, "owner, group and mode kept");
+
+	/* The same again: nothing to do, nothing written. */
+	rc = groupsync_apply(gpath, "alice", &add, &mapped, &lc, &changed);
+	stat(gpath, &st1);
+	ok(rc == 0 && !changed && st1.st_ino == st2.st_ino,
+	    "no change: the file is not rewritten");
+
+	/* An ordinary login (nothing granted) leaves every mapped group,
+	 * also duplicates; unmapped oa2ge keeps carol. */
+	add.n = 0;
+	rc = groupsync_apply(gpath, "alice", &add, &mapped, &lc, &changed);
+	now = slurp(gpath);
+	ok(rc == 0 && changed && strstr(now, "oa2gb:x:2002:\n") &&
+	    strstr(now, "oa2gc:x:2003:\n") && strstr(now, "oa2gd:x:2004:\n") &&
+	    strstr(now, "oa2ga:x:2001:carol,dave\n") &&
+	    strstr(now, "oa2ge:x:2005:carol") != NULL,
+	    "nothing granted: removed from every mapped group only");
+	free(now);
+	add.n = 2;
+
+	/* A stale shadow-utils lock (dead PID) is broken; the .lock and
+	 * temporary files are gone afterwards. */
+	snprintf(path, sizeof(path), "%s.lock", gpath);
+	{
+		FILE *f = fopen(path, "w");
+
+		fputs("999999999", f);
+		fclose(f);
+	}
+	rc = groupsync_apply(gpath, "alice", &add, &mapped, &lc, &changed);
+	ok(rc == 0 && changed, "stale group.lock broken");
+	ok(access(path, F_OK) != 0, "group.lock removed afterwards");
+	snprintf(path, sizeof(path), "%s.oa2.%ld", gpath, (long)getpid());
+	ok(access(path, F_OK) != 0, "no temporary file left");
+
+	rc = groupsync_apply(gpath, "al:ice", &add, &mapped, &lc, &changed);
+	is_int(rc, OA2_ERR_CONFIG, "a user name with ':' is refused");
+	snprintf(path, sizeof(path), "%s/nonexistent/group", dir);
+	rc = groupsync_apply(path, "alice", &add, &mapped, &lc, &changed);
+	is_int(rc, OA2_ERR_CONFIG, "missing directory: error, no crash");
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 99;
+	test_config();
+	test_grant();
+	test_required();
+	test_map();
+	test_apply();
+	test_authinfo();
+	test_record();
+	test_sync();
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return tap_done();
+}
