@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -38,6 +39,33 @@ allows(const struct cfg *cfg, enum cfg_grant g)
 			return true;
 	}
 	return false;
+}
+
+/* Is there a local account of that name?  (getpwnam_r: the host may be
+ * threaded.) */
+static bool
+user_exists(const char *user)
+{
+	struct passwd pw, *res = NULL;
+	size_t len = 1024;
+	char *buf = NULL;
+	int rc;
+
+	for (;;) {
+		char *nb = realloc(buf, len);
+
+		if (nb == NULL) {
+			free(buf);
+			return false;
+		}
+		buf = nb;
+		rc = getpwnam_r(user, &pw, buf, len, &res);
+		if (rc != ERANGE || len >= 1024 * 1024)
+			break;
+		len *= 2;
+	}
+	free(buf);
+	return rc == 0 && res != NULL;
 }
 
 /* Show the sign-in prompt; whatever is typed before Enter is dropped. */
@@ -138,7 +166,7 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
     const struct log_ctx *lc, const char *user, struct login *lg,
     const char **grant, const char **why)
 {
-	bool known = getpwnam(user) != NULL;
+	bool known = user_exists(user);
 	bool device = allows(cfg, CFG_GRANT_DEVICE);
 	char *password = NULL, *otp = NULL;
 	int rc;

@@ -77,10 +77,23 @@ entry_path(const char *dir, const char *key, char *path, size_t len)
 	return n < 0 || (size_t)n >= len ? OA2_ERR_CONFIG : 0;
 }
 
+static int read_entry(int dirfd_, const char *path, struct cache_entry *out);
+
 int
 cache_get(const char *dir, const char *key, struct cache_entry *out)
 {
 	char path[PATH_MAX];
+
+	memset(out, 0, sizeof(*out));
+	if (entry_path(dir, key, path, sizeof(path)) != 0)
+		return OA2_ERR_NOTFOUND;
+	return read_entry(AT_FDCWD, path, out);
+}
+
+/* Read and check one entry file (path relative to dirfd_). */
+static int
+read_entry(int dirfd_, const char *path, struct cache_entry *out)
+{
 	char header[128];
 	struct stat st;
 	long long fetched, expires;
@@ -90,9 +103,8 @@ cache_get(const char *dir, const char *key, struct cache_entry *out)
 	int fd, rc = OA2_ERR_NOTFOUND;
 
 	memset(out, 0, sizeof(*out));
-	if (entry_path(dir, key, path, sizeof(path)) != 0)
-		return OA2_ERR_NOTFOUND;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	fd = openat(dirfd_, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY);
 	if (fd < 0)
 		return OA2_ERR_NOTFOUND;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
@@ -210,4 +222,28 @@ cache_clear(const char *dir)
 	}
 	closedir(d);
 	return rc;
+}
+
+int
+cache_list(const char *dir, cache_list_fn fn, void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (d == NULL)
+		return errno == ENOENT ? OA2_ERR_NOTFOUND : OA2_ERR_CONFIG;
+	while ((de = readdir(d)) != NULL) {
+		struct cache_entry e = { 0 };
+
+		if (strncmp(de->d_name, ENTRY_PREFIX,
+		    strlen(ENTRY_PREFIX)) != 0)
+			continue;
+		if (read_entry(dirfd(d), de->d_name, &e) == 0)
+			fn(arg, de->d_name, &e);
+		else
+			fn(arg, de->d_name, NULL);
+		cache_entry_clear(&e);
+	}
+	closedir(d);
+	return 0;
 }

@@ -53,6 +53,16 @@ int cache_put(const char *dir, const char *key, const char *body,
 /* Remove every entry (pam_oauth2ctl cache clear, tests). */
 int cache_clear(const char *dir);
 
+/*
+ * Call fn for every entry of dir (pam_oauth2ctl cache list): name is the
+ * file name (its key is hashed, so it cannot be shown), e the parsed
+ * entry, or NULL for one that is unusable (unsafe, corrupt).  Returns 0,
+ * OA2_ERR_NOTFOUND when dir does not exist, or OA2_ERR_CONFIG.
+ */
+typedef void (*cache_list_fn)(void *arg, const char *name,
+    const struct cache_entry *e);
+int cache_list(const char *dir, cache_list_fn fn, void *arg);
+
 void cache_entry_clear(struct cache_entry *e);
 
 #endif

@@ -75,6 +75,7 @@ static const struct opt opts[] = {
 	    false },
 	{ "offline_dir",        OPT_STR,    M(offline_dir),        0, 0, false },
 	{ "debug",              OPT_BOOL,   M(debug),              0, 0, false },
+	{ "audit_hash_sub",     OPT_BOOL,   M(audit_hash_sub),     0, 0, false },
 	{ "use_first_pass",     OPT_BOOL,   M(use_first_pass),     0, 0, true },
 	{ "try_first_pass",     OPT_BOOL,   M(try_first_pass),     0, 0, true },
 	{ "groups_claim",       OPT_STR,    M(groups_claim),       0, 0, false },
@@ -92,7 +93,8 @@ const char *const cfg_keys[] = {
 	"device_timeout", "qr_code", "otp", "otp_param", "otp_append",
 	"cache_dir", "offline_cache", "offline_max_age", "offline_dir",
 	"debug", "use_first_pass", "try_first_pass", "groups_claim",
-	"required_scopes", "allow_gid0", "group_sync", "state_dir", NULL
+	"required_scopes", "allow_gid0", "group_sync", "state_dir",
+	"audit_hash_sub", NULL
 };
 
 static int

@@ -74,6 +74,7 @@ struct cfg {
 	char *offline_dir;
 	bool otp_append;         /* append the code to the password instead */
 	bool debug;
+	bool audit_hash_sub;     /* decision lines carry a hash of sub */
 	bool use_first_pass;
 	bool try_first_pass;
 	/* Local groups from scopes and claims (groups.h). */

@@ -97,6 +97,36 @@ grant_add(struct grant *g, const char *value, bool *dropped)
 
 /* Add every space-separated token of s (RFC 6749 §3.3: scope tokens are
  * separated by spaces). */
+
+/* The GID of a local group (getgrnam_r: the host may be threaded).
+ * Returns 0, or -1 when there is no such group or it cannot be read. */
+static int
+lookup_gid(const char *name, gid_t *gid)
+{
+	struct group gr, *res = NULL;
+	size_t len = 1024;
+	char *buf = NULL;
+	int rc;
+
+	for (;;) {
+		char *nb = realloc(buf, len);
+
+		if (nb == NULL) {
+			free(buf);
+			return -1;
+		}
+		buf = nb;
+		rc = getgrnam_r(name, &gr, buf, len, &res);
+		if (rc != ERANGE || len >= 1024 * 1024)
+			break;
+		len *= 2;
+	}
+	if (rc == 0 && res != NULL)
+		*gid = gr.gr_gid;
+	free(buf);
+	return rc == 0 && res != NULL ? 0 : -1;
+}
+
 static int
 add_tokens(struct grant *g, const char *s, bool *dropped)
 {
@@ -309,11 +339,9 @@ groups_map(const struct cfg *cfg, const struct grant *g,
 		if (!is_granted && mapped == NULL)
 			continue;
 		for (size_t j = 0; j < m->ngroups && rc == 0; j++) {
-			struct group *gr;
+			gid_t gid = 0;
 
-			errno = 0;
-			gr = getgrnam(m->groups[j]);
-			if (gr == NULL) {
+			if (lookup_gid(m->groups[j], &gid) != 0) {
 				if (is_granted && seen_once(reported,
 				    m->groups[j]))
 					log_msg(lc, LOG_WARNING,
@@ -325,7 +353,7 @@ groups_map(const struct cfg *cfg, const struct grant *g,
 					    sizeof(ev)));
 				continue;
 			}
-			if (gr->gr_gid == 0 && !cfg->allow_gid0) {
+			if (gid == 0 && !cfg->allow_gid0) {
 				if (is_granted && seen_once(reported,
 				    m->groups[j]))
 					log_msg(lc, LOG_WARNING,
@@ -339,11 +367,9 @@ groups_map(const struct cfg *cfg, const struct grant *g,
 				continue;
 			}
 			if (mapped != NULL)
-				rc = list_add(mapped, gr->gr_gid,
-				    m->groups[j]);
+				rc = list_add(mapped, gid, m->groups[j]);
 			if (rc == 0 && is_granted)
-				rc = list_add(granted, gr->gr_gid,
-				    m->groups[j]);
+				rc = list_add(granted, gid, m->groups[j]);
 		}
 	}
 	free(reported);

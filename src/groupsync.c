@@ -44,6 +44,8 @@ buf_add(struct buf *b, const char *s, size_t n)
 		b->p = p;
 		b->cap = cap;
 	}
+	if (b->p == NULL)
+		return OA2_ERR_NOMEM;
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';

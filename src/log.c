@@ -7,6 +7,8 @@
 #include <string.h>
 #include <syslog.h>
 
+#include <openssl/evp.h>
+
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
 
@@ -17,6 +19,16 @@ log_v(const struct log_ctx *lc, int prio, const char *fmt, va_list ap)
 {
 	if (lc != NULL && lc->pamh != NULL) {
 		pam_vsyslog(lc->pamh, prio, fmt, ap);
+		return;
+	}
+	if (lc != NULL && lc->sink != NULL) {
+		static const char *const names[] = { "emerg", "alert",
+		    "crit", "err", "warning", "notice", "info", "debug" };
+
+		fprintf(lc->sink, "log %s: ", names[prio & 7]);
+		vfprintf(lc->sink, fmt, ap);
+		fputc('\n', lc->sink);
+		fflush(lc->sink);
 		return;
 	}
 	vsyslog(LOG_AUTHPRIV | prio, fmt, ap);
@@ -79,5 +91,25 @@ log_escape(const char *s, char *out, size_t outlen)
 		}
 	}
 	out[o] = '\0';
+	return out;
+}
+
+const char *
+log_hash(const char *s, char *out, size_t outlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	char hex[17];
+
+	if (out == NULL || outlen == 0)
+		return "";
+	if (s == NULL || EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen < 8) {
+		snprintf(out, outlen, "-");
+		return out;
+	}
+	for (unsigned int i = 0; i < 8; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	snprintf(out, outlen, "sha256:%s", hex);
 	return out;
 }

@@ -9,12 +9,16 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct pam_handle;
 
 struct log_ctx {
 	struct pam_handle *pamh; /* NULL outside PAM (CLI, unit tests) */
 	bool debug;              /* emit LOG_DEBUG lines */
+	/* Outside PAM only (pamh NULL): lines go to this stream instead of
+	 * syslog (pam_oauth2ctl shows them).  The module never sets it. */
+	FILE *sink;
 };
 
 void log_msg(const struct log_ctx *lc, int prio, const char *fmt, ...)
@@ -31,6 +35,12 @@ void log_debug(const struct log_ctx *lc, const char *fmt, ...)
  * a log call.  NULL becomes "-".
  */
 const char *log_escape(const char *s, char *out, size_t outlen);
+
+/*
+ * A short stable pseudonym of s for audit lines: "sha256:" and the first
+ * 16 hex digits of SHA-256(s).  NULL becomes "-".  Returns out.
+ */
+const char *log_hash(const char *s, char *out, size_t outlen);
 
 #define LOG_ESC_MAX 256
 

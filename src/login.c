@@ -432,3 +432,37 @@ out:
 	claims_free(&uic);
 	return rc;
 }
+
+int
+login_jwks_check(struct login *lg, size_t *nkeys)
+{
+	struct cache_entry e = { 0 };
+	struct jwks *keys = NULL;
+	bool from_net = false;
+	long max_age = -1;
+	int rc;
+
+	*nkeys = 0;
+	rc = login_endpoints(lg);
+	if (rc != 0)
+		return rc;
+	rc = meta_fetch(lg, lg->ep.jwks, false, &e, &from_net, &max_age);
+	if (rc != 0)
+		return rc;
+	rc = jwks_parse(e.body, e.len, &keys);
+	if (rc != 0) {
+		lg->why = "jwks_malformed";
+	} else {
+		*nkeys = jwks_count(keys);
+		lg->why = "ok";
+		if (*nkeys == 0) {
+			lg->why = "jwks_no_keys";
+			rc = OA2_ERR_BAD_RESPONSE;
+		}
+	}
+	if (rc == 0 && from_net)
+		meta_store(lg, lg->ep.jwks, &e, max_age);
+	jwks_free(&keys);
+	cache_entry_clear(&e);
+	return rc;
+}

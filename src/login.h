@@ -6,6 +6,7 @@
 #ifndef OA2_LOGIN_H
 #define OA2_LOGIN_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "discovery.h"
@@ -71,5 +72,14 @@ int login_token_request(struct login *lg, const char *url, struct form *f,
  * OA2_ERR_BAD_RESPONSE or OA2_ERR_NOMEM; lg->why says why.
  */
 int login_verify(struct login *lg, const struct token_response *tok);
+
+/*
+ * Diagnostics (pam_oauth2ctl check): resolve the endpoints, then fetch
+ * (through the metadata cache when lg->cache_dir is set) and parse the
+ * JWKS.  *nkeys gets the number of usable signing keys; a set without
+ * any is OA2_ERR_BAD_RESPONSE with lg->why "jwks_no_keys".  Returns 0 or
+ * an OA2_ERR_*; lg->why says why.
+ */
+int login_jwks_check(struct login *lg, size_t *nkeys);
 
 #endif

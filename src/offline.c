@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <crypt.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -111,13 +112,13 @@ entry_read(const char *path, struct entry *e)
 		*sp++ = '\0';
 		if (strcmp(line, "time") == 0)
 			e->time = strtoll(sp, NULL, 10);
-		else if (strcmp(line, "hash") == 0)
+		else if (strcmp(line, "hash") == 0 && e->hash == NULL)
 			e->hash = secret_strdup(sp);
 		else if (strcmp(line, "fails") == 0)
 			sscanf(sp, "%ld %lld", &e->fails, &e->last_fail);
-		else if (strcmp(line, "scope") == 0)
+		else if (strcmp(line, "scope") == 0 && e->scope == NULL)
 			e->scope = strdup(sp);
-		else if (strcmp(line, "claims") == 0)
+		else if (strcmp(line, "claims") == 0 && e->claims == NULL)
 			e->claims = strdup(sp);
 	}
 	if (magic && e->hash != NULL && e->hash[0] == '$' && e->time > 0)
@@ -303,5 +304,53 @@ offline_verify(const char *dir, const char *user, const char *password,
 out:
 	secret_freen(&data, (size_t)size);
 	entry_clear(&e);
+	return rc;
+}
+
+int
+offline_list(const char *dir, offline_list_fn fn, void *arg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char path[PATH_MAX];
+
+	if (d == NULL)
+		return errno == ENOENT ? OA2_ERR_NOTFOUND : OA2_ERR_CONFIG;
+	while ((de = readdir(d)) != NULL) {
+		struct entry e = { 0 };
+		int n;
+
+		if (strncmp(de->d_name, "u-", 2) != 0)
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		if (entry_read(path, &e) == 0)
+			fn(arg, de->d_name, (time_t)e.time, e.fails);
+		else
+			fn(arg, de->d_name, 0, 0);
+		entry_clear(&e);
+	}
+	closedir(d);
+	return 0;
+}
+
+int
+offline_clear(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int rc = 0;
+
+	if (d == NULL)
+		return errno == ENOENT ? 0 : OA2_ERR_CONFIG;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "u-", 2) != 0 &&
+		    strncmp(de->d_name, ".tmp-", 5) != 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0)
+			rc = OA2_ERR_CONFIG;
+	}
+	closedir(d);
 	return rc;
 }

@@ -30,6 +30,19 @@ int offline_store(const char *dir, const char *user, const char *password,
 int offline_delete(const char *dir, const char *user);
 
 /*
+ * pam_oauth2ctl cache: call fn for every verifier file in dir with its
+ * name (the user name is hashed in it), when the IdP last verified the
+ * password (0: unusable entry) and the failed offline attempts.  Returns
+ * 0, OA2_ERR_NOTFOUND when dir does not exist, or OA2_ERR_CONFIG.
+ */
+typedef void (*offline_list_fn)(void *arg, const char *name,
+    time_t verified, long fails);
+int offline_list(const char *dir, offline_list_fn fn, void *arg);
+
+/* Remove every verifier in dir.  Returns 0 or OA2_ERR_CONFIG. */
+int offline_clear(const char *dir);
+
+/*
  * Check password against user's verifier.
  *  0: it matches an entry younger than max_age; *scope and *claims (may
  *     be NULL) are what that login was granted.

@@ -19,6 +19,7 @@
 #include <security/pam_modules.h>
 
 #include "cfg.h"
+#include "claims.h"
 #include "clock.h"
 #include "auth.h"
 #include "errors.h"
@@ -76,24 +77,38 @@ item_string(pam_handle_t *pamh, int item)
 	return v;
 }
 
-/* One syslog line per decision, with stable key=value fields. */
+/*
+ * One syslog line per decision, with stable key=value fields (the audit
+ * record, man page pam_oauth2(8) AUDIT): sub is the subject of the
+ * verified identity (an allowed login, also an offline one), hashed with
+ * audit_hash_sub; "-" when there is none.
+ */
 static void
-log_decision(const struct log_ctx *lc, pam_handle_t *pamh, const char *user,
+log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
+    const struct cfg *cfg, const struct login *lg, const char *user,
     const char *grant, int rc, const char *why, int64_t started_ms)
 {
 	char eu[LOG_ESC_MAX], es[LOG_ESC_MAX], eh[LOG_ESC_MAX];
-	char ew[LOG_ESC_MAX];
+	char ew[LOG_ESC_MAX], esub[LOG_ESC_MAX];
+	const char *sub = NULL;
 
+	if (lg != NULL && lg->claims != NULL &&
+	    claims_get_string(lg->claims, "sub", &sub) != 0)
+		sub = NULL;
+	if (sub != NULL && cfg != NULL && cfg->audit_hash_sub)
+		log_hash(sub, esub, sizeof(esub));
+	else
+		log_escape(sub, esub, sizeof(esub));
 	log_msg(lc, rc == 0 ? LOG_NOTICE : LOG_WARNING,
 	    "decision user=%s service=%s rhost=%s grant=%s result=%s "
-	    "reason=%s pam=\"%s\" ms=%lld",
+	    "reason=%s pam=\"%s\" ms=%lld sub=%s",
 	    log_escape(user, eu, sizeof(eu)),
 	    log_escape(item_string(pamh, PAM_SERVICE), es, sizeof(es)),
 	    log_escape(item_string(pamh, PAM_RHOST), eh, sizeof(eh)),
 	    grant, rc == 0 ? "allow" : rc == OA2_ERR_IGNORE ? "ignore" : "deny",
 	    log_escape(why, ew, sizeof(ew)),
 	    pam_strerror(pamh, to_pam(rc)),
-	    (long long)(clock_mono_ms() - started_ms));
+	    (long long)(clock_mono_ms() - started_ms), esub);
 }
 
 static void
@@ -182,7 +197,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		why = "pam_set_data";
 	}
 out:
-	log_decision(&lc, pamh, user, grant, rc, why, started);
+	log_decision(&lc, pamh, cfg, &lg, user, grant, rc, why, started);
 	login_clear(&lg);
 	cfg_free(&cfg);
 	return to_pam(rc);

@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
-# run-all.sh - install what the tests need, build, run the whole suite
-# (make check), and end with one line "N passed, N failed".  Run as root.
+# run-all.sh - the whole test suite, from a fresh Debian 12 machine (root):
+#
+#   1. tests/setup-debian.sh     install every package the tests need
+#   2. build with -Werror, make check   (unit, PAM-stack, end-to-end)
+#   3. tests/run-analyzers.sh    scan-build and cppcheck, warning-free
+#   4. tests/run-sanitizers.sh   ASan+UBSan suite, valgrind, fuzzing
+#
+# and ends with one line "N passed, N failed" over all of them.  Set
+# OA2_QUICK=1 to run only steps 1-2.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-"$top/tests/setup-debian.sh" || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+passed=0
+failed=0
+note() { printf '\n===== %s\n' "$*"; }
 
+note "setup"
+if ! "$top/tests/setup-debian.sh"; then
+	echo "setup failed"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+note "build and make check"
 log=$(mktemp /tmp/oa2-check.XXXXXX)
 {
 	autoreconf -fi &&
@@ -15,24 +32,50 @@ log=$(mktemp /tmp/oa2-check.XXXXXX)
 	make -j"$(nproc)" check
 } 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
-
 count() { sed -n "s/^# $1: *//p" "$log" | tail -1; }
-pass=$(count PASS); fail=$(count FAIL); err=$(count ERROR); xpass=$(count XPASS)
-skip=$(count SKIP)
-pass=${pass:-0}
-failed=$(( ${fail:-0} + ${err:-0} + ${xpass:-0} ))
-if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
-	# The build or the harness itself failed before any test result.
-	failed=1
-	grep -h '^\(not ok\|ERROR\|FAIL\)' tests/*/*.log 2>/dev/null | head -20
+p=$(count PASS); f=$(count FAIL); e=$(count ERROR); x=$(count XPASS); s=$(count SKIP)
+p=${p:-0}
+nf=$(( ${f:-0} + ${e:-0} + ${x:-0} + ${s:-0} ))
+if [ "$rc" -ne 0 ] && [ "$nf" -eq 0 ]; then
+	nf=1   # the build or the harness failed before any result
 fi
-[ "$failed" -gt 0 ] && for f in tests/*/*.log; do
-	grep -q '^not ok\|^Bail out' "$f" 2>/dev/null && { echo "--- $f"; grep -B2 -A6 '^not ok\|^Bail out' "$f" | head -60; }
-done
+if [ "$nf" -gt 0 ]; then
+	for t in tests/*/*.log; do
+		grep -q '^not ok\|^Bail out\|^ERROR' "$t" 2>/dev/null || continue
+		echo "--- $t"
+		grep -B2 -A6 '^not ok\|^Bail out' "$t" | head -60
+	done
+fi
 rm -f "$log"
-if [ "${skip:-0}" -gt 0 ]; then
-	echo "$pass passed, $failed failed, ${skip} skipped"
-else
-	echo "$pass passed, $failed failed"
+passed=$((passed + p))
+failed=$((failed + nf))
+echo "make check: $p passed, $nf failed (skips count as failures)"
+
+# Steps that print TAP "ok N" / "not ok N" lines.
+tap_step() {
+	local name=$1 out
+	shift
+	note "$name"
+	out=$(mktemp /tmp/oa2-step.XXXXXX)
+	"$@" 2>&1 | tee "$out"
+	local st=${PIPESTATUS[0]}
+	local ok nok
+	ok=$(grep -c '^ok ' "$out")
+	nok=$(grep -c '^not ok ' "$out")
+	if [ "$st" -ne 0 ] && [ "$nok" -eq 0 ]; then
+		nok=1
+	fi
+	rm -f "$out"
+	passed=$((passed + ok))
+	failed=$((failed + nok))
+	echo "$name: $ok passed, $nok failed"
+}
+
+if [ "${OA2_QUICK:-0}" != 1 ]; then
+	tap_step "static analysis" bash "$top/tests/run-analyzers.sh" "$top"
+	tap_step "sanitizers, valgrind, fuzzing" bash "$top/tests/run-sanitizers.sh"
 fi
+
+echo
+echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

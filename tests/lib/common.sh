@@ -6,6 +6,15 @@
 # created and removed, and `pam_run` to drive the real libpam.
 set -u
 
+# The shell tests create and remove local users and groups, and some
+# compare /etc/group before and after: they run one at a time, even under
+# make -j (the unit tests still run in parallel).  flock -o holds the lock
+# in flock itself, so servers a test starts cannot keep it.
+if [ -z "${OA2_TEST_LOCKED:-}" ]; then
+	export OA2_TEST_LOCKED=1
+	exec flock -o -w 1800 /tmp/oa2-tests.lock bash "$0" "$@"
+fi
+
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir

@@ -18,6 +18,18 @@ void __syslog_chk(int prio, int flag, const char *fmt, ...);
 void __vsyslog_chk(int prio, int flag, const char *fmt, va_list ap);
 
 static const char *ident_s = "";
+static char capture_path[4096];
+
+/* Read OA2_LOG_CAPTURE when loaded: sshd empties the environment of the
+ * child that runs keyboard-interactive authentication, after exec. */
+__attribute__((constructor)) static void
+capture_init(void)
+{
+	const char *p = getenv("OA2_LOG_CAPTURE");
+
+	if (p != NULL)
+		snprintf(capture_path, sizeof(capture_path), "%s", p);
+}
 
 void
 openlog(const char *ident, int option, int facility)
@@ -38,6 +50,8 @@ vsyslog(int prio, const char *fmt, va_list ap)
 	const char *path = getenv("OA2_LOG_CAPTURE");
 	FILE *f;
 
+	if (path == NULL && capture_path[0] != '\0')
+		path = capture_path;
 	if (path == NULL)
 		return;
 	f = fopen(path, "a");

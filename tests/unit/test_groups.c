@@ -27,7 +27,7 @@
 static char dir[] = "/tmp/oa2grpXXXXXX";
 static char path[1024];
 static char err[CFG_ERR_LEN];
-static const struct log_ctx lc = { NULL, false };
+static const struct log_ctx lc = { .pamh = NULL, .debug = false };
 
 #define BASE "issuer = https://idp.example\nclient_id = pam\n"
 

@@ -975,7 +975,8 @@ test_claims_checks(void)
 	s = fmt("{\"iss\":\"" ISS "\",\"aud\":[\"" CID "\",\"b\"],"
 	    "\"azp\":\"" CID "\",\"preferred_username\":\"alice\","
 	    "\"iat\":%ld,\"exp\":%ld}", NOW, NOW + 600);
-	check_payload(s, 1, NULL, "aud array of 2 with azp");
+	check_payload(s, 1, "aud_untrusted",
+	    "aud array of 2 with azp: a stranger is not trusted (Core 3.1.3.7 step 3)");
 	free(s);
 	s = fmt("{\"iss\":\"" ISS "\",\"aud\":[\"" CID "\"],"
 	    "\"preferred_username\":\"alice\",\"iat\":%ld,\"exp\":%ld}", NOW,
