@@ -341,34 +341,28 @@ out:
 	return rc;
 }
 
-int
-groupsync_apply(const char *path, const char *user,
+/*
+ * Rewrite the member lists of the mapped groups in one file of the group
+ * database (/etc/group or /etc/gshadow: both keep the members in the
+ * fourth field) under its own lock; the caller holds .pwd.lock.  A missing
+ * file is fine when optional (a system without gshadow).
+ */
+static int
+sync_file(const char *path, const char *dir, const char *user,
     const struct group_list *add, const struct group_list *mapped,
-    const struct log_ctx *lc, bool *changed)
+    const struct log_ctx *lc, int64_t deadline, bool optional,
+    bool *changed)
 {
 	struct buf in = { 0 }, out = { 0 };
 	struct stat st;
-	char dir[PATH_MAX], ep[LOG_ESC_MAX];
-	int64_t deadline = mono_ms() + GROUPSYNC_LOCK_WAIT_MS;
+	char ep[LOG_ESC_MAX];
 	bool any = false, locked = false;
-	int pwfd = -1, fd = -1, rc = OA2_ERR_CONFIG;
+	int fd = -1, rc = OA2_ERR_CONFIG;
 	const char *p, *end;
 
-	if (changed != NULL)
-		*changed = false;
 	log_escape(path, ep, sizeof(ep));
-	if (user[0] == '\0' || strpbrk(user, ":,\n ") != NULL) {
-		log_msg(lc, LOG_ERR, "group_sync: user name unfit for %s", ep);
-		return OA2_ERR_CONFIG;
-	}
-	if (dir_of(path, dir, sizeof(dir)) != 0)
-		return OA2_ERR_CONFIG;
-	pwfd = lock_pwd(dir, deadline);
-	if (pwfd < 0) {
-		log_msg(lc, LOG_ERR, "group_sync: cannot lock %s/.pwd.lock: %s",
-		    dir, strerror(errno));
-		goto out;
-	}
+	if (optional && access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;
 	if (lock_file(path, deadline) != 0) {
 		log_msg(lc, LOG_ERR, "group_sync: cannot lock %s.lock", ep);
 		goto out;
@@ -407,8 +401,7 @@ groupsync_apply(const char *path, const char *user,
 			    ep, strerror(errno));
 			goto out;
 		}
-		if (changed != NULL)
-			*changed = true;
+		*changed = true;
 	}
 	rc = 0;
 out:
@@ -416,9 +409,47 @@ out:
 		close(fd);
 	if (locked)
 		unlock_file(path);
-	if (pwfd >= 0)
-		close(pwfd);  /* releases the fcntl lock */
 	free(in.p);
 	free(out.p);
+	return rc;
+}
+
+int
+groupsync_apply(const char *path, const char *user,
+    const struct group_list *add, const struct group_list *mapped,
+    const struct log_ctx *lc, bool *changed)
+{
+	char dir[PATH_MAX], gshadow[PATH_MAX];
+	int64_t deadline = mono_ms() + GROUPSYNC_LOCK_WAIT_MS;
+	bool any = false;
+	int pwfd = -1, rc = OA2_ERR_CONFIG;
+
+	if (changed != NULL)
+		*changed = false;
+	if (user[0] == '\0' || strpbrk(user, ":,\n ") != NULL) {
+		log_msg(lc, LOG_ERR, "group_sync: user name unfit for the "
+		    "group file");
+		return OA2_ERR_CONFIG;
+	}
+	if (dir_of(path, dir, sizeof(dir)) != 0 ||
+	    (size_t)snprintf(gshadow, sizeof(gshadow), "%s/gshadow", dir) >=
+	    sizeof(gshadow))
+		return OA2_ERR_CONFIG;
+	pwfd = lock_pwd(dir, deadline);
+	if (pwfd < 0) {
+		log_msg(lc, LOG_ERR, "group_sync: cannot lock %s/.pwd.lock: %s",
+		    dir, strerror(errno));
+		return OA2_ERR_CONFIG;
+	}
+	/* Both files, as usermod -aG and gpasswd do: a member left in
+	 * gshadow would still get the group through sg/newgrp. */
+	rc = sync_file(path, dir, user, add, mapped, lc, deadline, false,
+	    &any);
+	if (rc == 0)
+		rc = sync_file(gshadow, dir, user, add, mapped, lc, deadline,
+		    true, &any);
+	if (changed != NULL)
+		*changed = any;
+	close(pwfd);  /* releases the fcntl lock */
 	return rc;
 }

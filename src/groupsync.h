@@ -16,13 +16,15 @@ struct log_ctx;
 #define GROUPSYNC_LOCK_WAIT_MS 10000
 
 /*
- * In the group file at path: make user a member of every group in add,
- * and not a member of every group in mapped that is not in add.  Groups
+ * In the group file at path, and in the gshadow file beside it when there
+ * is one: make user a member of every group in add, and not a member of
+ * every group in mapped that is not in add.  Groups
  * are matched by name; any other line, and every byte of a line we do not
  * change, is kept as it was.  Takes the locks shadow-utils takes (the
  * lckpwdf() lock on .pwd.lock in the file's directory, then PATH.lock),
  * waiting at most GROUPSYNC_LOCK_WAIT_MS without touching signals or
- * timers; writes a new file in the same directory with the old file's
+ * timers (and gshadow.lock for that file); writes each new file in the
+ * same directory with the old file's
  * owner and mode, fsyncs it and renames it over the old one.  Nothing is
  * written when nothing changes.  *changed (may be NULL) tells whether the
  * file was replaced.  Returns 0, OA2_ERR_CONFIG (I/O or lock failure,

@@ -316,14 +316,23 @@ account required @MODULE@ config=$CONF
 SVC
 members() { getent group "$1" | cut -d: -f4; }
 has_member() { members "$1" | tr ',' '\n' | grep -qx "$2"; }
+gs_member() { grep "^$1:" /etc/gshadow | cut -d: -f4 | tr ',' '\n' | grep -qx "$2"; }
+GS_MODE=$(stat -c '%a %u %g' /etc/gshadow)
 
 gpasswd -a "$ADMIN" oa2g_other >/dev/null   # a group outside the mapping
+gpasswd -a "$ADMIN" oa2g_db >/dev/null      # mapped, never granted: an admin's old addition
 out=$(printf '%s\n' "$PW" | pamg oa2gsync "$ADMIN" auth acct setcred groups)
 is "$(echo "$out" | tail -1)" "groups=oa2g_docker,oa2g_ops,oa2g_ssh,oa2g_wheel" "group_sync: session groups too"
 st=0; for g in oa2g_wheel oa2g_docker oa2g_ssh oa2g_ops; do has_member "$g" "$ADMIN" || st=1; done
 ok "$st" "/etc/group: admin added to wheel, docker, ssh, ops"
 has_member oa2g_db "$ADMIN" && st=1 || st=0
-ok "$st" "not to db (its claim is not groups_claim here)"
+ok "$st" "not to db (its claim is not groups_claim here): removed from it"
+st=0; for g in oa2g_wheel oa2g_docker oa2g_ssh oa2g_ops; do gs_member "$g" "$ADMIN" || st=1; done
+ok "$st" "/etc/gshadow: admin added to the same groups"
+gs_member oa2g_db "$ADMIN" && st=1 || st=0
+ok "$st" "/etc/gshadow: and removed from db too (else sg/newgrp would still grant it)"
+gs_member oa2g_other "$ADMIN"; ok $? "/etc/gshadow: a group outside the mapping is not touched"
+is "$(stat -c '%a %u %g' /etc/gshadow)" "$GS_MODE" "/etc/gshadow mode and owner kept"
 grep -q "^root:.*$ADMIN" /etc/group && st=1 || st=0
 ok "$st" "never to a GID 0 group"
 is "$(stat -c '%a %u %g' /etc/group)" "$G_MODE" "/etc/group mode and owner kept"
@@ -335,6 +344,8 @@ out=$(printf '%s\n' "$PW" | pamg oa2gsync "$ADMIN" auth acct setcred groups)
 is "$(echo "$out" | tail -1)" "groups=oa2g_ssh" "session: only ssh now"
 st=0; for g in oa2g_wheel oa2g_docker oa2g_ops; do has_member "$g" "$ADMIN" && st=1; done
 ok "$st" "/etc/group: admin removed from wheel, docker, ops"
+st=0; for g in oa2g_wheel oa2g_docker oa2g_ops; do gs_member "$g" "$ADMIN" && st=1; done
+ok "$st" "/etc/gshadow: removed there too"
 has_member oa2g_ssh "$ADMIN"; ok $? "still in ssh"
 has_member oa2g_other "$ADMIN"; ok $? "a group outside the mapping is not touched"
 # Without group_sync nothing is written.
