@@ -101,7 +101,8 @@ start_srv() {
 	[ -n "${!var}" ] || bail "faultsrv $* did not start"
 }
 
-# A mock with another certificate: prints its port.
+# A mock with another certificate: sets TLS_PORT (not printed: in a
+# command substitution the cleanup registered here would be lost).
 start_tls_mock() {
 	local name=$1 out="$TESTTMP/mock.$1" pid i
 	: >"$out"
@@ -115,7 +116,7 @@ start_tls_mock() {
 		grep -q '^READY ' "$out" && break
 		sleep 0.05
 	done
-	awk '/^READY/ {print $2}' "$out"
+	TLS_PORT=$(awk '/^READY/ {print $2}' "$out")
 }
 
 now() { date +%s; }
@@ -259,7 +260,8 @@ ok "$([ "$total" -le 20000 ] && echo 0 || echo 1)" "[network] device grant waite
 # ================================================================ TLS
 CLASS=tls
 for cert in expired wronghost selfsigned unknownca; do
-	port=$(start_tls_mock "$cert")
+	start_tls_mock "$cert"
+	port=$TLS_PORT
 	[ -n "$port" ] || bail "mock with $cert.pem did not start"
 	write_service "t$cert" <<SVC
 auth required @MODULE@ config=$CONF issuer=https://127.0.0.1:$port
