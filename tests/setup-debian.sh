@@ -11,10 +11,16 @@ PACKAGES=(
 	openssl curl ca-certificates procps time
 	openssh-server openssh-client sshpass expect sudo login passwd
 	libpam-modules libpam-runtime libpam-wrapper tmux
+	# the device-flow e2e test (tests/e2e/device_ssh.sh): the browser that
+	# approves a sign-in (driven by playwright-core, below) and an
+	# independent renderer of the QR code the terminal shows
+	chromium qrencode
 	# fault suite, sanitizers, fuzzing, static analysis (issue 6):
 	# util-linux (runuser), clang + libFuzzer runtime, scan-build, cppcheck,
 	# valgrind
 	util-linux clang libclang-rt-14-dev clang-tools cppcheck valgrind
+	# man page lint, Debian package build (issue 8)
+	mandoc man-db dpkg-dev debhelper fakeroot
 )
 
 export DEBIAN_FRONTEND=noninteractive
@@ -36,4 +42,9 @@ fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -d "$top/tests/op/node_modules/oidc-provider" ]; then
 	(cd "$top/tests/op" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# playwright-core for tests/e2e/approve-browser.js (pinned in its lockfile;
+# it drives Debian's /usr/bin/chromium and downloads no browser).
+if [ ! -d "$top/tests/e2e/browser/node_modules/playwright-core" ]; then
+	(cd "$top/tests/e2e/browser" && npm ci --no-audit --no-fund --loglevel=error)
 fi
