@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# debian.sh - build the Debian package from a copy of the working
+# tree with dpkg-buildpackage -us -uc, check what it holds, unpack it in
+# a scratch root and run the packaged pam_oauth2ctl (and the packaged
+# module, when the tree's pamtest is built) against the mock IdP.
+# TAP lines, then "N passed, N failed".  Run as root (make check runs it);
+# about 15-30 seconds.
+# Needs: dpkg-dev debhelper fakeroot (tests/setup-debian.sh), node.
+set -uo pipefail
+top=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+builddir=${top_builddir:-$top}
+# Not the outer make's jobserver and flags (make check runs this).
+unset MAKEFLAGS MFLAGS MAKELEVEL
+work=$(mktemp -d /tmp/oa2pkg.XXXXXX)
+mock_pid=
+cleanup() {
+	[ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+n=0 pass=0 fail=0
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; pass=$((pass + 1))
+	else echo "not ok $n - $2"; fail=$((fail + 1)); fi
+}
+finish() { echo "1..$n"; echo "$pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
+
+for t in dpkg-buildpackage dh fakeroot node; do
+	command -v "$t" >/dev/null || { ok 1 "$t is installed (tests/setup-debian.sh)"; finish; }
+done
+
+# ---------------------------------------------------------------- build
+src="$work/pam-oauth2-0.1.0"
+mkdir -p "$src"
+# The working tree (uncommitted work included), without VCS data, test
+# dependencies and build outputs; then a distclean for a configured tree.
+tar -C "$top" --exclude=./.git --exclude=node_modules --exclude=autom4te.cache \
+	--exclude='*.o' --exclude='*.lo' --exclude='*.la' --exclude=.libs --exclude=.deps \
+	--exclude='*.log' --exclude='*.trs' -cf - . | tar -C "$src" -xf -
+chmod -R u+w "$src"   # make distcheck's source tree is read-only
+(cd "$src" && { [ ! -f Makefile ] || make distclean >/dev/null 2>&1; } || true)
+start=$(date +%s)
+(cd "$src" && dpkg-buildpackage -us -uc) >"$work/build.log" 2>&1
+st=$?
+ok $st "dpkg-buildpackage -us -uc builds the package ($(( $(date +%s) - start )) s)"
+[ $st -eq 0 ] || { tail -40 "$work/build.log" | sed 's/^/#   /'; finish; }
+deb=$(ls "$work"/libpam-oauth2_*.deb 2>/dev/null | head -1)
+ok $([ -f "$deb" ]; echo $?) "a .deb was made: $(basename "${deb:-none}")"
+[ -f "$deb" ] || finish
+
+# ---------------------------------------------------------------- contents
+multi=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+list=$(dpkg-deb -c "$deb")
+has() { printf '%s\n' "$list" | grep -Eq -- "$1"; }
+has " \./lib/$multi/security/pam_oauth2\.so$";     ok $? "the module in the multiarch PAM directory /lib/$multi/security"
+has " \./usr/sbin/pam_oauth2ctl$";                  ok $? "pam_oauth2ctl in /usr/sbin"
+has "^-rw------- root/root .* \./etc/security/pam_oauth2\.conf$"; ok $? "/etc/security/pam_oauth2.conf, root, mode 0600"
+has " \./usr/share/man/man8/pam_oauth2\.8(\.gz)?$"; ok $? "man page pam_oauth2.8"
+has " \./usr/share/man/man5/pam_oauth2\.conf\.5(\.gz)?$"; ok $? "man page pam_oauth2.conf.5"
+has " \./usr/share/man/man8/pam_oauth2ctl\.8(\.gz)?$"; ok $? "man page pam_oauth2ctl.8"
+has " \./usr/share/pam-configs/oauth2$";            ok $? "pam-auth-update profile"
+has " \./usr/share/doc/libpam-oauth2/providers/keycloak\.md"; ok $? "provider guides in /usr/share/doc"
+unlike_la=$(printf '%s\n' "$list" | grep -c '\.la$')
+ok $([ "$unlike_la" -eq 0 ]; echo $?) "no libtool .la files"
+dpkg-deb -e "$deb" "$work/ctrl"
+grep -qx /etc/security/pam_oauth2.conf "$work/ctrl/conffiles"
+ok $? "/etc/security/pam_oauth2.conf is a conffile"
+grep -q 'pam-auth-update --package' "$work/ctrl/postinst"
+ok $? "postinst registers the profile with pam-auth-update"
+
+# ---------------------------------------------------------------- scratch root
+root="$work/root"
+dpkg -x "$deb" "$root"
+grep -q '^Default: no$' "$root/usr/share/pam-configs/oauth2"
+ok $? "the pam-auth-update profile is off by default"
+ctl="$root/usr/sbin/pam_oauth2ctl"
+"$ctl" --help | grep -q 'cache clear'
+ok $? "packaged pam_oauth2ctl --help runs"
+out=$("$ctl" --config "$root/etc/security/pam_oauth2.conf" check 2>&1); st=$?
+ok $([ $st -eq 1 ] && printf '%s' "$out" | grep -q 'client_id is required'; echo $?) \
+	"packaged check on the shipped (all commented) configuration: exit 1, says what is missing"
+nm -D --defined-only "$root/lib/$multi/security/pam_oauth2.so" | awk '$2 == "T" {print $3}' | sort | tr '\n' ' ' >"$work/syms"
+ok $([ "$(cat "$work/syms")" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred " ]; echo $?) \
+	"the packaged module exports only pam_sm_*"
+
+# The packaged tool against the mock IdP.
+pki="$work/pki"
+"$top/tests/lib/mkca.sh" "$pki" >/dev/null 2>&1
+cat >"$work/users.json" <<'JSON'
+{ "oa2pkg": { "password": "pkg-Pa55", "sub": "sub-pkg" } }
+JSON
+node "$top/tests/mock-idp/mock-idp.js" --port 0 --cert "$pki/server.pem" --key "$pki/server.key" \
+	--users "$work/users.json" --client-id pam-pkg --client-secret pkg-secret >"$work/mock.out" 2>"$work/mock.err" &
+mock_pid=$!
+for _ in $(seq 1 200); do grep -q '^READY ' "$work/mock.out" && break; sleep 0.05; done
+port=$(awk '/^READY/ {print $2}' "$work/mock.out")
+conf="$work/pkg.conf"
+cat >"$conf" <<CONF
+issuer = https://127.0.0.1:$port
+client_id = pam-pkg
+client_secret = pkg-secret
+ca_file = $pki/ca.pem
+cache_dir = $work/cache
+offline_dir = $work/offline
+CONF
+chmod 0600 "$conf"
+out=$("$ctl" --config "$conf" check 2>&1); st=$?
+ok $([ $st -eq 0 ] && printf '%s' "$out" | grep -q 'JWKS: 4 usable signing keys'; echo $?) \
+	"packaged pam_oauth2ctl check against the mock IdP: no problems, 4 keys"
+[ $st -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
+
+# The packaged module through the real libpam (when pamtest is built).
+pamtest="$builddir/tests/pam/pamtest"
+if [ -x "$pamtest" ]; then
+	getent passwd oa2pkg >/dev/null || { useradd -M -d /nonexistent -s /bin/sh oa2pkg; added=1; }
+	mkdir -p "$work/pam.d"
+	echo "auth required $root/lib/$multi/security/pam_oauth2.so config=$conf" >"$work/pam.d/oa2pkg"
+	res=$(printf 'pkg-Pa55\n' | "$pamtest" "$work/pam.d" oa2pkg oa2pkg auth 2>/dev/null)
+	ok $([ "$res" = auth=PAM_SUCCESS ]; echo $?) "the packaged module logs in through libpam ($res)"
+	res=$(printf 'wrong\n' | "$pamtest" "$work/pam.d" oa2pkg oa2pkg auth 2>/dev/null)
+	ok $([ "$res" = auth=PAM_AUTH_ERR ]; echo $?) "the packaged module refuses a wrong password ($res)"
+	[ "${added:-0}" = 1 ] && userdel -f oa2pkg
+fi
+finish
