@@ -5,6 +5,7 @@
 #   2. build with -Werror, make check   (unit, PAM-stack, end-to-end)
 #   3. tests/run-analyzers.sh    scan-build and cppcheck, warning-free
 #   4. tests/run-sanitizers.sh   ASan+UBSan suite, valgrind, fuzzing
+#   5. make distcheck            the release tarball builds and passes
 #
 # and ends with one line "N passed, N failed" over all of them.  Set
 # OA2_QUICK=1 to run only steps 1-2.
@@ -71,9 +72,21 @@ tap_step() {
 	echo "$name: $ok passed, $nok failed"
 }
 
+# make distcheck as one result (its own make check runs the whole suite
+# again from the tarball).
+distcheck() {
+	if make distcheck >/tmp/oa2-distcheck.log 2>&1; then
+		echo "ok 1 - make distcheck"
+	else
+		tail -40 /tmp/oa2-distcheck.log | sed 's/^/# /'
+		echo "not ok 1 - make distcheck"
+	fi
+}
+
 if [ "${OA2_QUICK:-0}" != 1 ]; then
 	tap_step "static analysis" bash "$top/tests/run-analyzers.sh" "$top"
 	tap_step "sanitizers, valgrind, fuzzing" bash "$top/tests/run-sanitizers.sh"
+	tap_step "make distcheck" distcheck
 fi
 
 echo
