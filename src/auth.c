@@ -31,16 +31,6 @@
  * (auth-pam.c, fake_password()). */
 static const char sshd_fake_password[] = "\b\n\r\177INCORRECT";
 
-static bool
-allows(const struct cfg *cfg, enum cfg_grant g)
-{
-	for (int i = 0; i < cfg->ngrants; i++) {
-		if (cfg->grants[i] == g)
-			return true;
-	}
-	return false;
-}
-
 /* Is there a local account of that name?  (getpwnam_r: the host may be
  * threaded.) */
 static bool
@@ -167,7 +157,7 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
     const char **grant, const char **why)
 {
 	bool known = user_exists(user);
-	bool device = allows(cfg, CFG_GRANT_DEVICE);
+	bool device = cfg_allows(cfg, CFG_GRANT_DEVICE);
 	char *password = NULL, *otp = NULL;
 	int rc;
 
@@ -184,7 +174,7 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 		 * passwords, if the service allows them. */
 		if (rc != OA2_ERR_UNAVAIL || strcmp(*why,
 		    "no_device_endpoint") != 0 ||
-		    !allows(cfg, CFG_GRANT_PASSWORD))
+		    !cfg_allows(cfg, CFG_GRANT_PASSWORD))
 			return rc;
 		*grant = "password";
 	}

@@ -17,10 +17,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "cache.h"
 #include "errors.h"
+#include "fsutil.h"
 
 #define ENTRY_PREFIX "m-"
 
@@ -36,45 +35,17 @@ cache_entry_clear(struct cache_entry *e)
 int
 cache_dir_check(const char *dir, const char **why)
 {
-	struct stat st;
+	int rc = fs_private_dir(dir, why);
 
-	if (lstat(dir, &st) != 0) {
-		if (errno != ENOENT || mkdir(dir, 0700) != 0 ||
-		    lstat(dir, &st) != 0) {
-			*why = "cannot create the cache directory";
-			return OA2_ERR_CONFIG;
-		}
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		*why = "cache directory is not a directory";
-		return OA2_ERR_CONFIG;
-	}
-	if (st.st_uid != 0) {
+	if (rc != 0 && strcmp(*why, "not owned by root") == 0)
 		*why = "cache directory is not owned by root";
-		return OA2_ERR_CONFIG;
-	}
-	if ((st.st_mode & 077) != 0) {
+	else if (rc != 0 && strcmp(*why, "accessible to others than root") == 0)
 		*why = "cache directory is accessible to others than root";
-		return OA2_ERR_CONFIG;
-	}
-	return 0;
-}
-
-/* dir + "/" + prefix + hex(sha256(key)) into path. */
-static int
-entry_path(const char *dir, const char *key, char *path, size_t len)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	int n;
-
-	if (EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha256(), NULL) != 1)
-		return OA2_ERR_NOMEM;
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	n = snprintf(path, len, "%s/" ENTRY_PREFIX "%s", dir, hex);
-	return n < 0 || (size_t)n >= len ? OA2_ERR_CONFIG : 0;
+	else if (rc != 0 && strcmp(*why, "not a directory") == 0)
+		*why = "cache directory is not a directory";
+	else if (rc != 0)
+		*why = "cannot create the cache directory";
+	return rc;
 }
 
 static int read_entry(int dirfd_, const char *path, struct cache_entry *out);
@@ -85,7 +56,7 @@ cache_get(const char *dir, const char *key, struct cache_entry *out)
 	char path[PATH_MAX];
 
 	memset(out, 0, sizeof(*out));
-	if (entry_path(dir, key, path, sizeof(path)) != 0)
+	if (fs_hashed_path(dir, ENTRY_PREFIX, key, path, sizeof(path)) != 0)
 		return OA2_ERR_NOTFOUND;
 	return read_entry(AT_FDCWD, path, out);
 }
@@ -149,22 +120,6 @@ out:
 	return rc;
 }
 
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int
 cache_put(const char *dir, const char *key, const char *body, size_t len,
     long max_age, time_t now)
@@ -180,7 +135,7 @@ cache_put(const char *dir, const char *key, const char *body, size_t len,
 		max_age = CACHE_MIN_TTL;
 	if (max_age > CACHE_MAX_TTL)
 		max_age = CACHE_MAX_TTL;
-	if (entry_path(dir, key, path, sizeof(path)) != 0)
+	if (fs_hashed_path(dir, ENTRY_PREFIX, key, path, sizeof(path)) != 0)
 		return OA2_ERR_CONFIG;
 	n = snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", dir);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
@@ -191,8 +146,8 @@ cache_put(const char *dir, const char *key, const char *body, size_t len,
 	n = snprintf(header, sizeof(header), "OA2C1 %lld %lld %zu\n",
 	    (long long)now, (long long)(now + max_age), len);
 	if (fchmod(fd, 0600) == 0 &&
-	    write_all(fd, header, (size_t)n) == 0 &&
-	    write_all(fd, body, len) == 0 && fsync(fd) == 0)
+	    fs_write_all(fd, header, (size_t)n) == 0 &&
+	    fs_write_all(fd, body, len) == 0 && fsync(fd) == 0)
 		rc = 0;
 	if (close(fd) != 0)
 		rc = OA2_ERR_CONFIG;

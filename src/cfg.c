@@ -114,6 +114,16 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	return OA2_ERR_CONFIG;
 }
 
+bool
+cfg_allows(const struct cfg *c, enum cfg_grant g)
+{
+	for (int i = 0; i < c->ngrants; i++) {
+		if (c->grants[i] == g)
+			return true;
+	}
+	return false;
+}
+
 struct cfg *
 cfg_new(void)
 {

@@ -107,6 +107,9 @@ int cfg_set(struct cfg *c, const char *key, const char *value,
 /* Defaults and checks that need the whole configuration. */
 int cfg_finish(struct cfg *c, char *err, size_t errlen);
 
+/* Does the configuration allow grant g? */
+bool cfg_allows(const struct cfg *c, enum cfg_grant g);
+
 struct cfg *cfg_new(void);
 void cfg_free(struct cfg **c);
 

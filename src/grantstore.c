@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "fsutil.h"
 #include "grantstore.h"
 #include "groups.h"
 #include "log.h"
@@ -462,22 +463,6 @@ sweep(int dfd)
 	closedir(d);
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int
 grantstore_put(const char *dir, const struct grant *g,
     const struct log_ctx *lc)
@@ -509,7 +494,7 @@ grantstore_put(const char *dir, const struct grant *g,
 	unlinkat(dfd, tmp, 0);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
-	if (fd < 0 || fchmod(fd, 0600) != 0 || write_all(fd, rec, len) != 0 ||
+	if (fd < 0 || fchmod(fd, 0600) != 0 || fs_write_all(fd, rec, len) != 0 ||
 	    fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
 		log_msg(lc, LOG_ERR, "state_dir %s: cannot write a record: %s",

@@ -75,6 +75,7 @@ login_clear(struct login *lg)
 	free(lg->user);
 	claims_free(&lg->claims);
 	free(lg->scope);
+	free(lg->audit_sub);
 	memset(lg, 0, sizeof(*lg));
 }
 
@@ -414,8 +415,16 @@ login_verify(struct login *lg, const struct token_response *tok)
 			goto out;
 	}
 	rc = identity_bind(idc, lg->cfg->username_claim, lg->user, &lg->why);
-	if (rc != 0)
+	if (rc != 0) {
+		/* A genuine token for someone else: say whose in the audit. */
+		const char *sub = NULL;
+
+		if (claims_get_string(idc, "sub", &sub) == 0) {
+			free(lg->audit_sub);
+			lg->audit_sub = strdup(sub);
+		}
 		goto out;
+	}
 	free(lg->scope);
 	/* RFC 6749 §5.1: an omitted scope is the scope requested. */
 	lg->scope = strdup(tok->scope != NULL ? tok->scope : lg->cfg->scope);

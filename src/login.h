@@ -31,6 +31,8 @@ struct login {
 	char errcode[64];         /* the IdP's error code, when it sent one */
 	char *user;               /* PAM user formatted for the IdP */
 	struct claims *claims;    /* the verified identity */
+	char *audit_sub;          /* sub of a verified token whose identity
+	                           * was refused (for the audit line) */
 	char *scope;              /* granted scope (RFC 6749 §5.1) */
 	int requests;             /* HTTP requests made (for debug lines) */
 };

@@ -24,11 +24,10 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
-#include "cache.h"
 #include "claims.h"
 #include "errors.h"
+#include "fsutil.h"
 #include "offline.h"
 #include "secret.h"
 
@@ -50,22 +49,6 @@ entry_clear(struct entry *e)
 	free(e->scope);
 	free(e->claims);
 	memset(e, 0, sizeof(*e));
-}
-
-static int
-user_path(const char *dir, const char *user, char *path, size_t len)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	int n;
-
-	if (EVP_Digest(user, strlen(user), md, &mdlen, EVP_sha256(), NULL) != 1)
-		return OA2_ERR_NOMEM;
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	n = snprintf(path, len, "%s/u-%s", dir, hex);
-	return n < 0 || (size_t)n >= len ? OA2_ERR_CONFIG : 0;
 }
 
 /* Read and parse user's entry; OA2_ERR_NOTFOUND when there is no usable
@@ -187,10 +170,10 @@ offline_store(const char *dir, const char *user, const char *password,
 	int size = 0, rc;
 	const char *why;
 
-	rc = cache_dir_check(dir, &why);
+	rc = fs_private_dir(dir, &why);
 	if (rc != 0)
 		return rc;
-	rc = user_path(dir, user, path, sizeof(path));
+	rc = fs_hashed_path(dir, "u-", user, path, sizeof(path));
 	if (rc != 0)
 		return rc;
 	/* yescrypt, libcrypt's default cost. */
@@ -224,7 +207,7 @@ offline_delete(const char *dir, const char *user)
 {
 	char path[PATH_MAX];
 
-	if (user_path(dir, user, path, sizeof(path)) != 0)
+	if (fs_hashed_path(dir, "u-", user, path, sizeof(path)) != 0)
 		return OA2_ERR_CONFIG;
 	if (unlink(path) != 0 && errno != ENOENT)
 		return OA2_ERR_CONFIG;
@@ -259,8 +242,8 @@ offline_verify(const char *dir, const char *user, const char *password,
 	*scope = NULL;
 	*claims = NULL;
 	*why = "offline_no_entry";
-	if (cache_dir_check(dir, why) != 0 ||
-	    user_path(dir, user, path, sizeof(path)) != 0)
+	if (fs_private_dir(dir, why) != 0 ||
+	    fs_hashed_path(dir, "u-", user, path, sizeof(path)) != 0)
 		return OA2_ERR_NOTFOUND;
 	rc = entry_read(path, &e);
 	if (rc != 0)

@@ -95,6 +95,9 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
 	if (lg != NULL && lg->claims != NULL &&
 	    claims_get_string(lg->claims, "sub", &sub) != 0)
 		sub = NULL;
+	/* Refused identity: the verified token's own subject. */
+	if (sub == NULL && lg != NULL)
+		sub = lg->audit_sub;
 	if (sub != NULL && cfg != NULL && cfg->audit_hash_sub)
 		log_hash(sub, esub, sizeof(esub));
 	else

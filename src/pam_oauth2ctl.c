@@ -307,16 +307,6 @@ grant_name(enum cfg_grant g)
 	return g == CFG_GRANT_DEVICE ? "device" : "password";
 }
 
-static bool
-allows(const struct cfg *cfg, enum cfg_grant g)
-{
-	for (int i = 0; i < cfg->ngrants; i++) {
-		if (cfg->grants[i] == g)
-			return true;
-	}
-	return false;
-}
-
 static int
 cmd_check(struct ctl *c)
 {
@@ -361,7 +351,7 @@ cmd_check(struct ctl *c)
 	/* Always ask the network: the cache would hide a broken IdP. */
 	lg.cache_dir = NULL;
 	if (cfg->token_endpoint == NULL || cfg->jwks_uri == NULL ||
-	    (allows(cfg, CFG_GRANT_DEVICE) &&
+	    (cfg_allows(cfg, CFG_GRANT_DEVICE) &&
 	    cfg->device_authorization_endpoint == NULL)) {
 		url = discovery_url(cfg->issuer);
 		say("discovery: GET %s", url != NULL ? url : "?");
@@ -381,7 +371,7 @@ cmd_check(struct ctl *c)
 	    lg.ep.userinfo : "(none)");
 	say("  device endpoint:   %s", lg.ep.device != NULL ?
 	    lg.ep.device : "(none)");
-	if (allows(cfg, CFG_GRANT_DEVICE) && lg.ep.device == NULL)
+	if (cfg_allows(cfg, CFG_GRANT_DEVICE) && lg.ep.device == NULL)
 		problem(c, "grants include device, but %s",
 		    plain("no_device_endpoint"));
 	rc = login_jwks_check(&lg, &nkeys);
@@ -566,7 +556,7 @@ cmd_login(struct ctl *c, const char *user)
 		status = EXIT_USAGE;
 		goto out;
 	}
-	if (!allows(cfg, grant))
+	if (!cfg_allows(cfg, grant))
 		say("note: the configuration does not allow the %s grant; "
 		    "trying it anyway", grant_name(grant));
 	if (identity_check_user(user) != 0) {

@@ -82,7 +82,8 @@ is "$out" "setcred=PAM_SUCCESS" "setcred without our authentication: PAM_SUCCESS
 mock_reset
 mock_scenario "{\"id_token_claims\": {\"preferred_username\": \"$BOB\"}}"
 is "$(auth_with oa2 "$ALICE" "$ALICE_PW")" PAM_AUTH_ERR "ID token naming another user: PAM_AUTH_ERR"
-like "$(grep decision "$OA2_LOG_CAPTURE" | tail -1)" "reason=identity_mismatch" "logged as identity_mismatch"
+like "$(grep decision "$OA2_LOG_CAPTURE" | tail -1)" "reason=identity_mismatch .* sub=sub-alice$" \
+	"logged as identity_mismatch, with the sub of the (genuine) token that was refused"
 
 mock_reset
 mock_scenario "{\"id_token_claims\": {\"preferred_username\": \"${ALICE}x\"}}"

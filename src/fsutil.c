@@ -1,0 +1,85 @@
+/*
+ * fsutil.c - root-only directories, hashed file names, whole writes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "errors.h"
+#include "fsutil.h"
+
+int
+fs_private_dir(const char *dir, const char **why)
+{
+	struct stat st;
+
+	if (lstat(dir, &st) != 0) {
+		if (errno != ENOENT || mkdir(dir, 0700) != 0 ||
+		    lstat(dir, &st) != 0) {
+			*why = "cannot create the directory";
+			return OA2_ERR_CONFIG;
+		}
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		*why = "not a directory";
+		return OA2_ERR_CONFIG;
+	}
+	if (st.st_uid != 0) {
+		*why = "not owned by root";
+		return OA2_ERR_CONFIG;
+	}
+	if ((st.st_mode & 077) != 0) {
+		*why = "accessible to others than root";
+		return OA2_ERR_CONFIG;
+	}
+	return 0;
+}
+
+int
+fs_sha256_hex(const char *s, char *out, size_t outlen)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (outlen < 2 * 32 + 1 ||
+	    EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) != 1)
+		return OA2_ERR_NOMEM;
+	for (unsigned int i = 0; i < mdlen; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+int
+fs_hashed_path(const char *dir, const char *prefix, const char *key,
+    char *path, size_t len)
+{
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	int n;
+
+	if (fs_sha256_hex(key, hex, sizeof(hex)) != 0)
+		return OA2_ERR_NOMEM;
+	n = snprintf(path, len, "%s/%s%s", dir, prefix, hex);
+	return n < 0 || (size_t)n >= len ? OA2_ERR_CONFIG : 0;
+}
+
+int
+fs_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
