@@ -21,6 +21,7 @@
 #include "errors.h"
 #include "grant_device.h"
 #include "grant_password.h"
+#include "identity.h"
 #include "log.h"
 #include "login.h"
 #include "offline.h"
@@ -30,33 +31,6 @@
 /* What sshd sends as the password of a user that does not exist
  * (auth-pam.c, fake_password()). */
 static const char sshd_fake_password[] = "\b\n\r\177INCORRECT";
-
-/* Is there a local account of that name?  (getpwnam_r: the host may be
- * threaded.) */
-static bool
-user_exists(const char *user)
-{
-	struct passwd pw, *res = NULL;
-	size_t len = 1024;
-	char *buf = NULL;
-	int rc;
-
-	for (;;) {
-		char *nb = realloc(buf, len);
-
-		if (nb == NULL) {
-			free(buf);
-			return false;
-		}
-		buf = nb;
-		rc = getpwnam_r(user, &pw, buf, len, &res);
-		if (rc != ERANGE || len >= 1024 * 1024)
-			break;
-		len *= 2;
-	}
-	free(buf);
-	return rc == 0 && res != NULL;
-}
 
 /* Show the sign-in prompt; whatever is typed before Enter is dropped. */
 static int
@@ -156,7 +130,7 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
     const struct log_ctx *lc, const char *user, struct login *lg,
     const char **grant, const char **why)
 {
-	bool known = user_exists(user);
+	bool known = identity_local_user(user);
 	bool device = cfg_allows(cfg, CFG_GRANT_DEVICE);
 	char *password = NULL, *otp = NULL;
 	int rc;

@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,33 @@ has_control(const char *s)
 			return true;
 	}
 	return false;
+}
+
+/* Is there a local account of that name?  (getpwnam_r: the host may be
+ * threaded.) */
+bool
+identity_local_user(const char *user)
+{
+	struct passwd pw, *res = NULL;
+	size_t len = 1024;
+	char *buf = NULL;
+	int rc;
+
+	for (;;) {
+		char *nb = realloc(buf, len);
+
+		if (nb == NULL) {
+			free(buf);
+			return false;
+		}
+		buf = nb;
+		rc = getpwnam_r(user, &pw, buf, len, &res);
+		if (rc != ERANGE || len >= 1024 * 1024)
+			break;
+		len *= 2;
+	}
+	free(buf);
+	return rc == 0 && res != NULL;
 }
 
 int

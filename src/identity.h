@@ -7,6 +7,8 @@
 #ifndef OA2_IDENTITY_H
 #define OA2_IDENTITY_H
 
+#include <stdbool.h>
+
 struct claims;
 
 #define IDENTITY_MAX_USER 256
@@ -15,6 +17,9 @@ struct claims;
  * IDENTITY_MAX_USER bytes, no control characters, not starting with '-'),
  * else OA2_ERR_USER. */
 int identity_check_user(const char *user);
+
+/* Is there a local account of that name (NSS, thread-safe)? */
+bool identity_local_user(const char *user);
 
 /* Expand format ("%u" = user, "%%" = '%') into a new string *out.
  * Returns 0, OA2_ERR_CONFIG (bad format) or OA2_ERR_NOMEM. */

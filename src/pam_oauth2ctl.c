@@ -564,7 +564,7 @@ cmd_login(struct ctl *c, const char *user)
 		    pam_name(OA2_ERR_USER));
 		goto out;
 	}
-	if (getpwnam(user) == NULL) {
+	if (!identity_local_user(user)) {
 		say("result: deny, reason=unknown_user: %s is not a local "
 		    "account, so the module sends nothing to the IdP (%s)",
 		    user, pam_name(OA2_ERR_USER));
