@@ -65,7 +65,7 @@ run_device(struct pam_handle *pamh, const struct cfg *cfg,
 		}
 	}
 	if (gethostname(host, sizeof(host)) != 0)
-		strcpy(host, "this host");
+		snprintf(host, sizeof(host), "this host");
 	host[sizeof(host) - 1] = '\0';
 	rc = grant_device(lg, show_prompt, pamh, host);
 	*why = lg->why;

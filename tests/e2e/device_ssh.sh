@@ -24,8 +24,6 @@ e2e_need sshd ssh ssh-keygen tmux qrencode hostname
 # The screen holds UTF-8 (the QR code's half blocks): count characters,
 # not bytes, whatever the caller's locale (C.UTF-8 is built into glibc).
 export LC_ALL=C.UTF-8
-SSHD_BIN=$(command -v sshd)
-[ -x /usr/sbin/sshd ] && SSHD_BIN=/usr/sbin/sshd
 CHROMIUM=/usr/bin/chromium
 [ -x "$CHROMIUM" ] || bail "$CHROMIUM not found: the Debian package chromium (tests/setup-debian.sh installs it)"
 BROWSER_DIR="$top_srcdir/tests/e2e/browser"
@@ -64,69 +62,16 @@ is "$(grep -c '^auth.*pam_oauth2.*config=.* grants=device$' "$TESTTMP/pam.d/$SVC
 e2e_etc_file "/etc/pam.d/$SVC" 0644 <"$TESTTMP/pam.d/$SVC"
 
 # ---------------------------------------------------------------- sshd
-if [ ! -d /run/sshd ]; then
-	mkdir -m 0755 /run/sshd || bail "cannot create /run/sshd"
-	on_exit "rmdir /run/sshd"
-fi
-mkdir -p "$TESTTMP/ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TESTTMP/ssh/host_ed25519" || bail "ssh-keygen"
-ln -s "$SSHD_BIN" "$TESTTMP/$SVC"
-
-SSHD_LOG="$TESTTMP/sshd.log"
-start_sshd() {
-	local try port i
-	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 30000))
-		{
-			cat <<CFG
-# test-only settings (first value wins in sshd_config); the device grant
-# needs keyboard-interactive, so the password method is off
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TESTTMP/ssh/host_ed25519
-PidFile none
-StrictModes no
-UseDNS no
+# The device grant needs keyboard-interactive, so the password method is
+# off.  Own UTS namespace: the module's gethostname() says $HOSTNAME_NS
+# (unshare and sh exec, so $! is sshd's PID).
+e2e_sshd "$SVC" unshare --uts -- sh -c 'hostname "$1" && shift && exec "$@"' sh "$HOSTNAME_NS" <<CFG
 PubkeyAuthentication no
 AuthorizedKeysFile none
-HostbasedAuthentication no
-GSSAPIAuthentication no
 PasswordAuthentication no
-PrintMotd no
-PrintLastLog no
-X11Forwarding no
 AllowUsers oa2e2e_d${ID7}_*
 LoginGraceTime 90
-MaxAuthTries 6
-LogLevel VERBOSE
-# from pam.d-examples/sshd_config:
 CFG
-			grep -v '^[[:space:]]*#' "$EXAMPLES/sshd_config"
-		} >"$TESTTMP/ssh/sshd_config"
-		"$TESTTMP/$SVC" -t -f "$TESTTMP/ssh/sshd_config" ||
-			bail "sshd -t rejects the configuration"
-		: >"$SSHD_LOG"
-		# Own UTS namespace: the module's gethostname() says $HOSTNAME_NS.
-		# unshare and sh exec, so $! is sshd's PID.
-		LD_PRELOAD="$LOGSHIM" OA2_LOG_CAPTURE="$OA2_LOG_CAPTURE" \
-			unshare --uts -- sh -c 'hostname "$1" && shift && exec "$@"' sh "$HOSTNAME_NS" \
-			"$TESTTMP/$SVC" -D -e -f "$TESTTMP/ssh/sshd_config" 2>>"$SSHD_LOG" &
-		SSHD_PID=$!
-		for i in $(seq 1 100); do
-			grep -q "Server listening on 127.0.0.1 port $port" "$SSHD_LOG" && {
-				SSHD_PORT=$port
-				on_exit "kill -TERM $SSHD_PID"
-				return 0
-			}
-			kill -0 "$SSHD_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -TERM "$SSHD_PID" 2>/dev/null
-		wait "$SSHD_PID" 2>/dev/null
-	done
-	bail "sshd did not start: $(tail -5 "$SSHD_LOG")"
-}
-start_sshd
 sshd_said() { # METHOD USER: sshd's verdict for the latest attempt
 	grep -E "(Accepted|Failed) $1 for $2 from" "$SSHD_LOG" | tail -1 | awk '{print $1}'
 }

@@ -253,3 +253,74 @@ e2e_done() {
 	echo "# $(basename "$0"): $(($(date +%s) - E2E_T0)) s"
 	done_testing
 }
+
+# ---------------------------------------------------------------- sshd
+# e2e_sshd SVC [WRAPPER...] <<CFG ... CFG
+# A private sshd on a free loopback port, run through the symlink
+# $TESTTMP/SVC so that its PAM service is SVC (/etc/pam.d/SVC, written by
+# the test), with the module's syslog lines captured.  Its configuration:
+# Port/ListenAddress/HostKey, the lines the test gives on stdin (sshd takes
+# the first value of a keyword, so these win), settings every test wants,
+# then pam.d-examples/sshd_config.  WRAPPER (e.g. unshare ...) runs sshd.
+# Creates /run/sshd only if missing.  Sets SSHD_PORT, SSHD_PID, SSHD_LOG.
+e2e_sshd() {
+	local svc=$1 extra bin try port i
+	shift
+	extra=$(cat)
+	bin=$(command -v sshd)
+	[ -x /usr/sbin/sshd ] && bin=/usr/sbin/sshd
+	[ -n "$bin" ] || bail "sshd not found (openssh-server)"
+	if [ ! -d /run/sshd ]; then
+		mkdir -m 0755 /run/sshd || bail "cannot create /run/sshd"
+		on_exit "rmdir /run/sshd"
+	fi
+	mkdir -p "$TESTTMP/ssh"
+	[ -f "$TESTTMP/ssh/host_ed25519" ] ||
+		ssh-keygen -q -t ed25519 -N '' -f "$TESTTMP/ssh/host_ed25519" ||
+		bail "ssh-keygen"
+	ln -sfn "$bin" "$TESTTMP/$svc"
+	SSHD_LOG="$TESTTMP/sshd.log"
+	for try in 1 2 3 4 5; do
+		port=$((20000 + RANDOM % 30000))
+		{
+			printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\n' \
+			    "$port" "$TESTTMP/ssh/host_ed25519"
+			printf '%s\n' "$extra"
+			cat <<CFG
+# test-only settings every e2e test wants (first value wins)
+PidFile none
+StrictModes no
+UseDNS no
+HostbasedAuthentication no
+GSSAPIAuthentication no
+PrintMotd no
+PrintLastLog no
+X11Forwarding no
+MaxAuthTries 6
+LogLevel VERBOSE
+# from pam.d-examples/sshd_config:
+CFG
+			grep -v '^[[:space:]]*#' "$EXAMPLES/sshd_config"
+		} >"$TESTTMP/ssh/sshd_config"
+		"$TESTTMP/$svc" -t -f "$TESTTMP/ssh/sshd_config" ||
+			bail "sshd -t rejects the configuration"
+		: >"$SSHD_LOG"
+		LD_PRELOAD="$LOGSHIM" OA2_LOG_CAPTURE="$OA2_LOG_CAPTURE" \
+			"$@" "$TESTTMP/$svc" -D -e -f "$TESTTMP/ssh/sshd_config" \
+			2>>"$SSHD_LOG" &
+		SSHD_PID=$!
+		for i in $(seq 1 100); do
+			if grep -q "Server listening on 127.0.0.1 port $port" \
+			    "$SSHD_LOG"; then
+				SSHD_PORT=$port
+				on_exit "kill -TERM $SSHD_PID"
+				return 0
+			fi
+			kill -0 "$SSHD_PID" 2>/dev/null || break
+			sleep 0.05
+		done
+		kill -TERM "$SSHD_PID" 2>/dev/null
+		wait "$SSHD_PID" 2>/dev/null
+	done
+	bail "sshd did not start: $(tail -5 "$SSHD_LOG")"
+}

@@ -11,8 +11,6 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
 e2e_need sshd ssh sshpass ssh-keygen groupadd groupdel
-SSHD_BIN=$(command -v sshd)
-[ -x /usr/sbin/sshd ] && SSHD_BIN=/usr/sbin/sshd
 
 SVC=oa2e2e-gsshd
 ADMIN=oa2e2e_g_admin
@@ -62,12 +60,7 @@ e2e_example sshd "$TESTTMP/pam.d/$SVC"
 e2e_etc_file "/etc/pam.d/$SVC" 0644 <"$TESTTMP/pam.d/$SVC"
 
 # ---------------------------------------------------------------- sshd
-if [ ! -d /run/sshd ]; then
-	mkdir -m 0755 /run/sshd || bail "cannot create /run/sshd"
-	on_exit "rmdir /run/sshd"
-fi
 mkdir -p "$TESTTMP/ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TESTTMP/ssh/host_ed25519" || bail "ssh-keygen"
 ssh-keygen -q -t ed25519 -N '' -f "$TESTTMP/ssh/user_ed25519" || bail "ssh-keygen"
 for u in "$ADMIN" "$USER1"; do
 	mkdir -p "$TESTTMP/home/$u/.ssh"
@@ -75,56 +68,12 @@ for u in "$ADMIN" "$USER1"; do
 	chown -R "$u:" "$TESTTMP/home/$u/.ssh"
 	chmod 0700 "$TESTTMP/home/$u/.ssh"
 done
-ln -s "$SSHD_BIN" "$TESTTMP/$SVC"
-
-SSHD_LOG="$TESTTMP/sshd.log"
-start_sshd() {
-	local try port i
-	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 30000))
-		{
-			cat <<CFG
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TESTTMP/ssh/host_ed25519
-PidFile none
-StrictModes no
-UseDNS no
+e2e_sshd "$SVC" <<CFG
 PubkeyAuthentication yes
 AuthorizedKeysFile %h/.ssh/authorized_keys
-HostbasedAuthentication no
-GSSAPIAuthentication no
-PrintMotd no
-PrintLastLog no
-X11Forwarding no
 AllowUsers oa2e2e_g_*
 LoginGraceTime 60
-MaxAuthTries 6
-LogLevel VERBOSE
 CFG
-			grep -v '^[[:space:]]*#' "$EXAMPLES/sshd_config"
-		} >"$TESTTMP/ssh/sshd_config"
-		"$TESTTMP/$SVC" -t -f "$TESTTMP/ssh/sshd_config" ||
-			bail "sshd -t rejects the configuration"
-		: >"$SSHD_LOG"
-		LD_PRELOAD="$LOGSHIM" OA2_LOG_CAPTURE="$OA2_LOG_CAPTURE" \
-			"$TESTTMP/$SVC" -D -e -f "$TESTTMP/ssh/sshd_config" 2>>"$SSHD_LOG" &
-		SSHD_PID=$!
-		for i in $(seq 1 100); do
-			grep -q "Server listening on 127.0.0.1 port $port" "$SSHD_LOG" && {
-				SSHD_PORT=$port
-				on_exit "kill -TERM $SSHD_PID"
-				return 0
-			}
-			kill -0 "$SSHD_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -TERM "$SSHD_PID" 2>/dev/null
-		wait "$SSHD_PID" 2>/dev/null
-	done
-	bail "sshd did not start: $(tail -5 "$SSHD_LOG")"
-}
-start_sshd
 
 SSH_OPTS=(-F /dev/null -p "$SSHD_PORT" -o UserKnownHostsFile=/dev/null
 	-o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=no

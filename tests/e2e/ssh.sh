@@ -13,8 +13,6 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
 e2e_need sshd ssh sshpass ssh-keygen
-SSHD_BIN=$(command -v sshd)
-[ -x /usr/sbin/sshd ] && SSHD_BIN=/usr/sbin/sshd
 
 SVC=oa2e2e-sshd-$E2E_ID
 USER1=oa2e2e_s${E2E_ID}_user       # IdP password, and a different local password
@@ -43,66 +41,12 @@ e2e_example sshd "$TESTTMP/pam.d/$SVC"
 e2e_etc_file "/etc/pam.d/$SVC" 0644 <"$TESTTMP/pam.d/$SVC"
 
 # ---------------------------------------------------------------- sshd
-# Privilege separation directory, compiled in; only ever created here.
-if [ ! -d /run/sshd ]; then
-	mkdir -m 0755 /run/sshd || bail "cannot create /run/sshd"
-	on_exit "rmdir /run/sshd"
-fi
-mkdir -p "$TESTTMP/ssh"
-ssh-keygen -q -t ed25519 -N '' -f "$TESTTMP/ssh/host_ed25519" || bail "ssh-keygen"
-ln -s "$SSHD_BIN" "$TESTTMP/$SVC"
-
-SSHD_LOG="$TESTTMP/sshd.log"
-start_sshd() {
-	local try port i
-	for try in 1 2 3 4 5; do
-		port=$((20000 + RANDOM % 30000))
-		{
-			cat <<CFG
-# test-only settings (first value wins in sshd_config)
-Port $port
-ListenAddress 127.0.0.1
-HostKey $TESTTMP/ssh/host_ed25519
-PidFile none
-StrictModes no
-UseDNS no
+e2e_sshd "$SVC" <<CFG
 PubkeyAuthentication no
 AuthorizedKeysFile none
-HostbasedAuthentication no
-GSSAPIAuthentication no
-PrintMotd no
-PrintLastLog no
-X11Forwarding no
 AllowUsers oa2e2e_s${E2E_ID}_*
 LoginGraceTime 60
-MaxAuthTries 6
-LogLevel VERBOSE
-# from pam.d-examples/sshd_config:
 CFG
-			grep -v '^[[:space:]]*#' "$EXAMPLES/sshd_config"
-		} >"$TESTTMP/ssh/sshd_config"
-		"$TESTTMP/$SVC" -t -f "$TESTTMP/ssh/sshd_config" ||
-			bail "sshd -t rejects the configuration"
-		: >"$SSHD_LOG"
-		# The capture shim makes the module's syslog lines readable.
-		LD_PRELOAD="$LOGSHIM" OA2_LOG_CAPTURE="$OA2_LOG_CAPTURE" \
-			"$TESTTMP/$SVC" -D -e -f "$TESTTMP/ssh/sshd_config" 2>>"$SSHD_LOG" &
-		SSHD_PID=$!
-		for i in $(seq 1 100); do
-			grep -q "Server listening on 127.0.0.1 port $port" "$SSHD_LOG" && {
-				SSHD_PORT=$port
-				on_exit "kill -TERM $SSHD_PID"
-				return 0
-			}
-			kill -0 "$SSHD_PID" 2>/dev/null || break
-			sleep 0.05
-		done
-		kill -TERM "$SSHD_PID" 2>/dev/null
-		wait "$SSHD_PID" 2>/dev/null
-	done
-	bail "sshd did not start: $(tail -5 "$SSHD_LOG")"
-}
-start_sshd
 
 # ssh_login METHOD USER PASSWORD [COMMAND]: run COMMAND (default id -un)
 # over ssh; sets SSH_OUT (its stdout) and SSH_RC.  The password is given to sshpass in
