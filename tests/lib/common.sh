@@ -205,10 +205,14 @@ mock_last() {
 # write_conf FILE <<EOF ... : a root-owned 0600 config file.  Unless the
 # text names them, the metadata cache and the offline verifiers go to
 # $TESTTMP (never to /var/cache or /var/lib); mock_reset empties the cache.
+# The defaults go first: a [groups] section may end the text, and a key the
+# text sets itself comes later and wins.
 write_conf() {
-	cat >"$1"
-	grep -q '^cache_dir' "$1" || echo "cache_dir = $TESTTMP/cache" >>"$1"
-	grep -q '^offline_dir' "$1" || echo "offline_dir = $TESTTMP/offline" >>"$1"
+	{
+		echo "cache_dir = $TESTTMP/cache"
+		echo "offline_dir = $TESTTMP/offline"
+		cat
+	} >"$1"
 	chmod 0600 "$1"
 }
 
