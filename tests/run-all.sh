@@ -24,6 +24,17 @@ if ! "$top/tests/setup-debian.sh"; then
 	exit 1
 fi
 
+# What the suite may change only while it runs: users and groups, PAM and
+# sudoers entries, the module's system directories (tests use their own).
+machine_state() {
+	{
+		cat /etc/passwd /etc/group /etc/gshadow 2>/dev/null
+		ls -la /etc/pam.d /etc/sudoers.d 2>/dev/null | awk '{print $1, $NF}'
+		find /var/cache/pam_oauth2 /var/lib/pam_oauth2 -printf '%p\n' 2>/dev/null
+	} | sha256sum
+}
+state_before=$(machine_state)
+
 note "build and make check"
 log=$(mktemp /tmp/oa2-check.XXXXXX)
 {
@@ -51,6 +62,15 @@ rm -f "$log"
 passed=$((passed + p))
 failed=$((failed + nf))
 echo "make check: $p passed, $nf failed (skips count as failures)"
+
+# The suite leaves the machine as it found it.
+if [ "$(machine_state)" = "$state_before" ]; then
+	passed=$((passed + 1))
+	echo "machine state: users, groups, /etc/pam.d, /etc/sudoers.d, /var/cache/pam_oauth2, /var/lib/pam_oauth2 as before"
+else
+	failed=$((failed + 1))
+	echo "machine state: CHANGED by make check (users, groups, PAM or sudoers entries, or the module's system directories)"
+fi
 
 # Steps that print TAP "ok N" / "not ok N" lines.
 tap_step() {
