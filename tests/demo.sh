@@ -53,6 +53,7 @@ client_secret = pam-basic-secret-0123456789abcdef
 scope = openid profile
 ca_file = $tmp/pki/ca.pem
 cache_dir = $tmp/cache
+state_dir = $tmp/state
 CONF
 chmod 600 "$tmp/pam_oauth2.conf"
 mkdir "$tmp/pam.d"

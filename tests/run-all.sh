@@ -30,7 +30,8 @@ machine_state() {
 	{
 		cat /etc/passwd /etc/group /etc/gshadow 2>/dev/null
 		ls -la /etc/pam.d /etc/sudoers.d 2>/dev/null | awk '{print $1, $NF}'
-		find /var/cache/pam_oauth2 /var/lib/pam_oauth2 -printf '%p\n' 2>/dev/null
+		find /var/cache/pam_oauth2 /var/lib/pam_oauth2 /run/pam_oauth2 \
+		    -printf '%p\n' 2>/dev/null
 	} | sha256sum
 }
 state_before=$(machine_state)
@@ -66,7 +67,7 @@ echo "make check: $p passed, $nf failed (skips count as failures)"
 # The suite leaves the machine as it found it.
 if [ "$(machine_state)" = "$state_before" ]; then
 	passed=$((passed + 1))
-	echo "machine state: users, groups, /etc/pam.d, /etc/sudoers.d, /var/cache/pam_oauth2, /var/lib/pam_oauth2 as before"
+	echo "machine state: users, groups, /etc/pam.d, /etc/sudoers.d, /var/cache, /var/lib and /run/pam_oauth2 as before"
 else
 	failed=$((failed + 1))
 	echo "machine state: CHANGED by make check (users, groups, PAM or sudoers entries, or the module's system directories)"

@@ -203,14 +203,16 @@ mock_last() {
 
 # ---------------------------------------------------------------- PAM
 # write_conf FILE <<EOF ... : a root-owned 0600 config file.  Unless the
-# text names them, the metadata cache and the offline verifiers go to
-# $TESTTMP (never to /var/cache or /var/lib); mock_reset empties the cache.
+# text names them, the metadata cache, the offline verifiers and the grant
+# store go to $TESTTMP (never to /var/cache, /var/lib or /run); mock_reset
+# empties the cache.
 # The defaults go first: a [groups] section may end the text, and a key the
 # text sets itself comes later and wins.
 write_conf() {
 	{
 		echo "cache_dir = $TESTTMP/cache"
 		echo "offline_dir = $TESTTMP/offline"
+		echo "state_dir = $TESTTMP/state"
 		cat
 	} >"$1"
 	chmod 0600 "$1"

@@ -104,6 +104,7 @@ client_secret = pkg-secret
 ca_file = $pki/ca.pem
 cache_dir = $work/cache
 offline_dir = $work/offline
+state_dir = $work/state
 CONF
 chmod 0600 "$conf"
 out=$("$ctl" --config "$conf" check 2>&1); st=$?
