@@ -71,6 +71,7 @@ read_entry(int dirfd_, const char *path, struct cache_entry *out)
 	unsigned long long blen;
 	char *buf = NULL, *nl;
 	size_t got = 0;
+	long n;
 	int fd, rc = OA2_ERR_NOTFOUND;
 
 	memset(out, 0, sizeof(*out));
@@ -87,15 +88,10 @@ read_entry(int dirfd_, const char *path, struct cache_entry *out)
 		rc = OA2_ERR_NOMEM;
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	n = fs_read_all(fd, buf, (size_t)st.st_size);
+	if (n < 0)
+		goto out;
+	got = (size_t)n;
 	buf[got] = '\0';
 	nl = memchr(buf, '\n', got < sizeof(header) ? got : sizeof(header));
 	if (nl == NULL)

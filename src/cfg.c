@@ -23,6 +23,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "errors.h"
+#include "fsutil.h"
 #include "offline.h"
 #include "secret.h"
 
@@ -508,19 +509,11 @@ read_safe_file(const char *path, size_t max, bool owner_only, char **out,
 		rc = OA2_ERR_NOMEM;
 		goto out;
 	}
-	while (len < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	if (len != (size_t)st.st_size) {
+	if (fs_read_all(fd, buf, (size_t)st.st_size) != (long)st.st_size) {
 		fail(err, errlen, "%s: short read", path);
 		goto out;
 	}
+	len = (size_t)st.st_size;
 	buf[len] = '\0';
 	if (memchr(buf, '\0', len) != NULL) {
 		fail(err, errlen, "%s: contains a NUL byte", path);

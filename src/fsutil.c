@@ -68,6 +68,25 @@ fs_hashed_path(const char *dir, const char *prefix, const char *key,
 	return n < 0 || (size_t)n >= len ? OA2_ERR_CONFIG : 0;
 }
 
+long
+fs_read_all(int fd, char *p, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (long)got;
+}
+
 int
 fs_write_all(int fd, const char *p, size_t n)
 {

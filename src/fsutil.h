@@ -23,6 +23,10 @@ int fs_sha256_hex(const char *s, char *out, size_t outlen);
 int fs_hashed_path(const char *dir, const char *prefix, const char *key,
     char *path, size_t len);
 
+/* read(2) until n bytes or end of file, retrying after EINTR.  Returns
+ * the number of bytes read (fewer than n at end of file), or -1. */
+long fs_read_all(int fd, char *p, size_t n);
+
 /* write(2) all n bytes, retrying after EINTR.  Returns 0 or -1. */
 int fs_write_all(int fd, const char *p, size_t n);
 

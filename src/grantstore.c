@@ -533,6 +533,7 @@ grantstore_take(const char *dir, const char *user,
 	const char *why = "malformed";
 	char *buf = NULL;
 	size_t got = 0;
+	long n;
 	int dfd = -1, fd = -1, rc = 0;
 
 	*out = NULL;
@@ -576,15 +577,8 @@ grantstore_take(const char *dir, const char *user,
 		rc = OA2_ERR_NOMEM;
 		goto out;
 	}
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	n = fs_read_all(fd, buf, (size_t)st.st_size);
+	got = n > 0 ? (size_t)n : 0;
 	buf[got] = '\0';
 	if (boot_id(bid) != 0) {
 		log_msg(lc, LOG_ERR, "grant store: cannot read the boot id");

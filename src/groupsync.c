@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "errors.h"
+#include "fsutil.h"
 #include "groups.h"
 #include "groupsync.h"
 #include "log.h"
@@ -269,7 +270,7 @@ rewrite_line(struct buf *out, const char *line, size_t n, const char *user,
 static int
 read_file(int fd, const struct stat *st, struct buf *in)
 {
-	size_t got = 0;
+	long got;
 
 	if (st->st_size < 0 || st->st_size > GROUPSYNC_MAX_FILE)
 		return OA2_ERR_CONFIG;
@@ -277,16 +278,10 @@ read_file(int fd, const struct stat *st, struct buf *in)
 	if (in->p == NULL)
 		return OA2_ERR_NOMEM;
 	in->cap = (size_t)st->st_size + 1;
-	while (got < (size_t)st->st_size) {
-		ssize_t n = read(fd, in->p + got, (size_t)st->st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return OA2_ERR_CONFIG;
-		got += (size_t)n;
-	}
-	in->len = got;
+	got = fs_read_all(fd, in->p, (size_t)st->st_size);
+	if (got != (long)st->st_size)
+		return OA2_ERR_CONFIG;
+	in->len = (size_t)got;
 	in->p[got] = '\0';
 	return 0;
 }

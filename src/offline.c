@@ -75,7 +75,7 @@ entry_read(const char *path, struct entry *e)
 		rc = OA2_ERR_NOMEM;
 		goto out;
 	}
-	n = read(fd, buf, (size_t)st.st_size);
+	n = fs_read_all(fd, buf, (size_t)st.st_size);
 	if (n != st.st_size)
 		goto out;
 	buf[n] = '\0';
