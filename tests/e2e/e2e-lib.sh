@@ -62,6 +62,10 @@ _e2e_acct=()     # accounting files isolated: "real-path|host-view|stamp"
 chmod 0711 "$TESTTMP"
 mkdir -p "$TESTTMP/home" "$TESTTMP/acct" "$TESTTMP/hostview"
 chmod 0711 "$TESTTMP/home"
+# The pty driver runs as the unprivileged caller, which may not be able to
+# read the source tree (a clone in a private directory): give it a copy.
+PTY="$TESTTMP/pty.exp"
+install -m 0644 "$top_srcdir/tests/e2e/pty.exp" "$PTY"
 
 # e2e_need CMD...: Bail out unless every command exists.
 e2e_need() {

@@ -18,7 +18,6 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
 e2e_need expect su login groupadd groupdel cmp
-PTY="$top_srcdir/tests/e2e/pty.exp"
 
 P=oa2g${E2E_ID}
 CALLER=oa2e2e_gs${E2E_ID}_caller     # runs su; no password anywhere

@@ -25,7 +25,6 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
 e2e_need expect su sudo visudo groupadd groupdel usermod cmp diff
-PTY="$top_srcdir/tests/e2e/pty.exp"
 
 P=oa2g${E2E_ID}
 SVC=oa2e2e-gsudo-$E2E_ID

@@ -13,7 +13,6 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
 e2e_need expect su login
-PTY="$top_srcdir/tests/e2e/pty.exp"
 
 CALLER=oa2e2e_u${E2E_ID}_caller      # runs su; no password anywhere
 USER1=oa2e2e_u${E2E_ID}_user         # IdP password, and a different local one
