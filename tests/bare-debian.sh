@@ -123,8 +123,8 @@ unshare --fork --pid --mount --propagation private bash -c '
 		/bin/bash -c "cd /root/pam_oauth2 && $cmd" </dev/null
 	rc=$?
 	left=
-	for p in /proc/[0-9]*; do
-		pid=${p#/proc/}
+	for p in "$r"/proc/[0-9]*; do
+		pid=${p##*/}
 		[ "$pid" = 1 ] || [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
 		c=$(tr "\0" " " <"$p/cmdline" 2>/dev/null) || continue
 		[ -n "$c" ] && left="$left
