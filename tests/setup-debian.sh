@@ -52,8 +52,10 @@ esac
 
 # Enabled services: systemd wants/ links and SysV start links.
 enabled_services() {
-	find /etc/systemd/system -path '*.wants/*' 2>/dev/null | sort
-	ls /etc/rc[2-5].d/S* 2>/dev/null | sort
+	{
+		find /etc/systemd/system -path '*.wants/*' 2>/dev/null
+		ls -d /etc/rc[2-5].d/S* 2>/dev/null
+	} | sort || true
 }
 
 export DEBIAN_FRONTEND=noninteractive
