@@ -103,7 +103,7 @@ npm_ci() { # DIR PACKAGE
 	want=$(sed -n "/\"node_modules\/$pkg\": {/,/}/ s/.*\"version\": \"\([^\"]*\)\".*/\1/p" \
 		"$top/$dir/package-lock.json" | head -n 1)
 	have=$(sed -n 's/.*"version": "\([^"]*\)".*/\1/p' \
-		"$top/$dir/node_modules/$pkg/package.json" 2>/dev/null | head -n 1)
+		"$top/$dir/node_modules/$pkg/package.json" 2>/dev/null | head -n 1) || have=
 	if [ -z "$want" ] || [ "$want" != "$have" ]; then
 		(cd "$top/$dir" && npm ci --no-audit --no-fund --loglevel=error)
 	fi
