@@ -82,6 +82,8 @@ make_base() {
 [ -s "$base" ] || make_base
 
 root=$(mktemp -d /var/tmp/oa2-bare.XXXXXX)
+# mktemp makes it 0700: as "/" of the root it must let every user in.
+chmod 0755 "$root"
 cleanup() {
 	if [ "${OA2_BARE_KEEP:-0}" = 1 ]; then
 		echo "bare-debian: root kept at $root"
