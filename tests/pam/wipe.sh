@@ -140,4 +140,21 @@ is "$(mock_form_param /token device_code)" "$(printf '%s' "$C_DC" | od -An -tx1 
 is "$(mock_count /token)" 2 "two polls"
 is "$(hits $n)" "" "no canary in any block freed during the device login"
 
+# ---------------------------------------------------------------- refused responses
+# Tokens in token responses refused after parsing (a bad token_type),
+# after the value (trailing garbage) and mid-parse (cut short: the tree
+# json-c had built so far is freed by its tokener).
+n=$((n + 1))
+is "$(wrun "{\"token_status\": 200, \"token_body_raw\": \"{\\\"access_token\\\":\\\"$C_AT\\\",\\\"refresh_token\\\":\\\"$C_RT\\\",\\\"token_type\\\":\\\"mac\\\"}\"}" w "$C_PW")" \
+	PAM_AUTHINFO_UNAVAIL "tokens in a response with token_type mac: PAM_AUTHINFO_UNAVAIL"
+is "$(hits $n)" "" "no canary in any block freed (refused after parsing)"
+n=$((n + 1))
+is "$(wrun "{\"token_status\": 200, \"token_body_raw\": \"{\\\"access_token\\\":\\\"$C_AT\\\",\\\"token_type\\\":\\\"Bearer\\\",\\\"refresh_token\\\":\\\"$C_RT\\\"} x\"}" w "$C_PW")" \
+	PAM_AUTHINFO_UNAVAIL "tokens in a response with trailing garbage: PAM_AUTHINFO_UNAVAIL"
+is "$(hits $n)" "" "no canary in any block freed (trailing garbage)"
+n=$((n + 1))
+is "$(wrun "{\"token_status\": 200, \"token_body_raw\": \"{\\\"token_type\\\":\\\"Bearer\\\",\\\"refresh_token\\\":\\\"$C_RT\\\",\\\"x\\\":{\\\"access_token\\\":\\\"$C_AT\\\",\\\"y\\\":[\\\"$C_DC\\\"\"}" w "$C_PW")" \
+	PAM_AUTHINFO_UNAVAIL "tokens in a response cut short, nested: PAM_AUTHINFO_UNAVAIL"
+is "$(hits $n)" "" "no canary in any block freed (cut short)"
+
 done_testing
