@@ -8,9 +8,11 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -79,18 +81,40 @@ wipe_realloc(void *p, size_t n)
 	return q;
 }
 
+/* dl_iterate_phdr visits the main program first: 1 if the address in
+ * *arg lies in one of its loaded segments, 2 if not (either stops). */
+static int
+in_main_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t a = *(const uintptr_t *)arg;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && a >= lo && a - lo < ph->p_memsz)
+			return 1;
+	}
+	return 2;
+}
+
 /*
  * libcurl keeps the allocator's addresses for the life of the process,
  * and may outlive this module (the host can link libcurl too): once it
  * has them, the module is never unloaded (RTLD_NODELETE on itself, as
- * OpenSSL does for libcrypto).  Returns false if it cannot be pinned.
+ * OpenSSL does for libcrypto).  Code linked into the program itself
+ * (pam_oauth2ctl) needs no pin.  Returns false if it cannot be pinned.
  */
 static bool
 pin_module(void)
 {
+	uintptr_t addr = (uintptr_t)wipe_free;
 	Dl_info di;
 	void *self;
 
+	if (dl_iterate_phdr(in_main_cb, &addr) == 1)
+		return true;
 	if (dladdr((void *)wipe_free, &di) == 0 || di.dli_fname == NULL)
 		return false;
 	self = dlopen(di.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);

@@ -140,6 +140,19 @@ is "$(mock_form_param /token device_code)" "$(printf '%s' "$C_DC" | od -An -tx1 
 is "$(mock_count /token)" 2 "two polls"
 is "$(hits $n)" "" "no canary in any block freed during the device login"
 
+# ---------------------------------------------------------------- pam_oauth2ctl
+# The same code linked into the admin tool (not a module): a login as root.
+CTL="$top_builddir/pam_oauth2ctl"
+[ -x "$CTL" ] || bail "pam_oauth2ctl not built: $CTL"
+n=$((n + 1))
+mock_reset
+mock_scenario "{$tokens}"
+printf '%s\n' "$C_PW" | OA2_FREESCAN_CANARIES="$CANARIES" OA2_FREESCAN_OUT="$HITS.$n" \
+	LD_PRELOAD="$FREESCAN" "$CTL" --config "$CONF" login "$ALICE" >"$TESTTMP/out.$n" 2>&1
+is "$?" 0 "pam_oauth2ctl login with the canaries: exit 0"
+is "$(mock_last /token headers.authorization)" "Basic $C_CS_BASIC" "pam_oauth2ctl sent the client secret canary"
+is "$(hits $n)" "" "no canary in any block pam_oauth2ctl freed"
+
 # ---------------------------------------------------------------- refused responses
 # Tokens in token responses refused after parsing (a bad token_type),
 # after the value (trailing garbage) and mid-parse (cut short: the tree
