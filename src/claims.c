@@ -40,7 +40,7 @@ claims_parse(const char *json, size_t len, struct claims **out)
 	*out = c;
 	rc = 0;
 out:
-	json_object_put(root);
+	json_put_wiped(root);
 	return rc;
 }
 
@@ -62,7 +62,7 @@ claims_free(struct claims **c)
 {
 	if (c == NULL || *c == NULL)
 		return;
-	json_object_put((*c)->root);
+	json_put_wiped((*c)->root);
 	free(*c);
 	*c = NULL;
 }
