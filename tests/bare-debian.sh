@@ -74,6 +74,7 @@ make_base() {
 		cp /usr/local/share/ca-certificates/*.crt "$b/usr/local/share/ca-certificates/"
 		chroot "$b" update-ca-certificates >/dev/null 2>&1
 	fi
+	chmod 0755 "$b"
 	tar -C "$b" -cf "$base.new" .
 	mv "$base.new" "$base"
 	rm -rf "$b"
@@ -82,8 +83,6 @@ make_base() {
 [ -s "$base" ] || make_base
 
 root=$(mktemp -d /var/tmp/oa2-bare.XXXXXX)
-# mktemp makes it 0700: as "/" of the root it must let every user in.
-chmod 0755 "$root"
 cleanup() {
 	if [ "${OA2_BARE_KEEP:-0}" = 1 ]; then
 		echo "bare-debian: root kept at $root"
@@ -93,6 +92,9 @@ cleanup() {
 }
 trap cleanup EXIT
 tar -C "$root" -xf "$base"
+# "/" of the root must let every user in (mktemp made it 0700, and the
+# tarball's "." may carry that mode too).
+chmod 0755 "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
 git clone -q --no-hardlinks "$top" "$root/root/pam_oauth2"
