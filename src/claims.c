@@ -143,6 +143,25 @@ claims_get_int64(const struct claims *c, const char *name, int64_t *out)
 	return json_get_int64(parent, leaf, out);
 }
 
+int
+claims_get_bool(const struct claims *c, const char *name, bool *out)
+{
+	struct json_object *parent = NULL, *v = NULL;
+	char leaf[CLAIMS_MAX_PATH];
+	int rc;
+
+	*out = false;
+	rc = claims_resolve(c, name, &parent, leaf);
+	if (rc != 0)
+		return rc;
+	if (!json_object_object_get_ex(parent, leaf, &v) || v == NULL)
+		return OA2_ERR_NOTFOUND;
+	if (!json_object_is_type(v, json_type_boolean))
+		return OA2_ERR_BAD_RESPONSE;
+	*out = json_object_get_boolean(v) != 0;
+	return 0;
+}
+
 /*
  * A string claim becomes a one-element list, an array of strings a list of
  * all its elements; a string with an embedded NUL, or any other element or

@@ -57,7 +57,13 @@ write_service real <<SVC
 auth    required @MODULE@ config=$TESTTMP/real.conf
 SVC
 conf grp "groups_claim = groups"
-conf req "required_scopes = pam:admin"
+conf req "required_scopes = scope:pam:admin"
+conf reqacct
+write_service reqacct <<SVC
+auth    required @FAKEMODULE@ config=$TESTTMP/reqacct.conf
+account required @FAKEMODULE@ config=$TESTTMP/reqacct.conf required_scopes=scope:pam:admin
+SVC
+conf rclaim "required_claims = email_verified=true"
 conf off "offline_cache = yes"
 conf badclient
 sed -i "s|^client_secret = .*|client_secret = wrong-secret|" "$TESTTMP/badclient.conf"
@@ -193,6 +199,14 @@ pwcase userinfo_malformed pw '{"omit_id_token": true, "userinfo_raw": "not json"
 pwcase userinfo_sub_mismatch pw '{"id_token_claims": {"preferred_username": null}, "userinfo_claims": {"sub": "other-sub"}}'
 pwcase groups_claim_type grp '{"id_token_claims": {"groups": 5}}'
 
+# ---------------------------------------------------------------- gates in authenticate
+pwcase missing_required req ''
+like "$(grep ' decision user=' "$OA2_LOG_CAPTURE" | tail -1)" "reason=missing_required pam=\"Authentication failure\" ms=[0-9]+ sub=sub-audit-1 missing=scope:pam:admin\$" \
+	"a gate refusal: sub= of the verified identity, then missing= naming the entry"
+pwcase required_claim rclaim '{"id_token_claims": {"email_verified": "true"}}'
+like "$(grep ' decision user=' "$OA2_LOG_CAPTURE" | tail -1)" " sub=sub-audit-1 missing=email_verified\$" \
+	"required_claim: missing= names the claim"
+
 # ---------------------------------------------------------------- device grant
 enter() { case_ "$@" <<<''; }
 enter no_device_endpoint dev '{"discovery_overrides": {"device_authorization_endpoint": null}}'
@@ -212,7 +226,7 @@ pwcase offline_rate_limited off '{"status_for_path": {"/token": 503}}'
 
 # ---------------------------------------------------------------- account decisions
 pwcase ok pw '' auth acct
-pwcase missing_scope req '' auth acct
+pwcase missing_scope reqacct '' auth acct
 pwcase other_user pw '' auth setuser=root acct
 
 # ---------------------------------------------------------------- the man page's list
