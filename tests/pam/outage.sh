@@ -178,5 +178,14 @@ rm -f "$STAMP"
 printf 'OA2D1 %s\n' "$(( $(date +%s) + 3600 ))" >"$STAMP"; chmod 0600 "$STAMP"
 is "$(auth_with out "$U" "$PW")" PAM_SUCCESS "a stamp from the future (clock went back) does not hold"
 
+# ---------------------------------------------------------------- pam_oauth2ctl check
+CTL="$top_builddir/pam_oauth2ctl"
+[ -x "$CTL" ] || bail "pam_oauth2ctl not built: $CTL"
+scen ''
+stamp_now
+"$CTL" --config "$CONF" check >"$TESTTMP/check.out" 2>&1
+is "$?" 0 "pam_oauth2ctl check in the window: a diagnostic, it asks the IdP anyway"
+ok $([ "$(mock_count /.well-known/openid-configuration)" -ge 1 ]; echo $?) "the IdP saw its requests"
+
 unlike "$(cat "$OA2_LOG_CAPTURE")" "$PW" "the password never reached syslog"
 done_testing
