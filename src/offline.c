@@ -165,20 +165,17 @@ one_line(const char *s)
 }
 
 /*
- * Take the exclusive lock for user's entry (the lock file "l-<hash>" in
+ * Take the exclusive lock for an entry (the lock file "l-<hash>" in
  * the root-only dir, created 0600 when missing; a link, a file not owned
  * by root or open to others is refused).  Blocks until the lock is free.
  * Returns the descriptor to close (which releases the lock), or -1.
  */
 static int
-entry_lock(const char *dir, const char *user)
+lock_open(const char *path)
 {
-	char path[PATH_MAX];
 	struct stat st;
 	int fd;
 
-	if (fs_hashed_path(dir, "l-", user, path, sizeof(path)) != 0)
-		return -1;
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
 	    0600);
 	if (fd < 0)
@@ -195,6 +192,16 @@ entry_lock(const char *dir, const char *user)
 		}
 	}
 	return fd;
+}
+
+static int
+entry_lock(const char *dir, const char *user)
+{
+	char path[PATH_MAX];
+
+	if (fs_hashed_path(dir, "l-", user, path, sizeof(path)) != 0)
+		return -1;
+	return lock_open(path);
 }
 
 static void
@@ -405,11 +412,23 @@ offline_clear(const char *dir)
 	if (d == NULL)
 		return errno == ENOENT ? 0 : OA2_ERR_CONFIG;
 	while ((de = readdir(d)) != NULL) {
+		char lock[PATH_MAX];
+		int fd = -1, n;
+
 		if (strncmp(de->d_name, "u-", 2) != 0 &&
 		    strncmp(de->d_name, ".tmp-", 5) != 0)
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) != 0)
+		/* An entry goes under its lock, so that an attempt in
+		 * flight cannot write it back; the lock files stay. */
+		if (de->d_name[0] == 'u') {
+			n = snprintf(lock, sizeof(lock), "%s/l-%s", dir,
+			    de->d_name + 2);
+			if (n > 0 && (size_t)n < sizeof(lock))
+				fd = lock_open(lock);
+		}
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
 			rc = OA2_ERR_CONFIG;
+		entry_unlock(&fd);
 	}
 	closedir(d);
 	return rc;
