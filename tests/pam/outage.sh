@@ -186,6 +186,8 @@ stamp_now
 "$CTL" --config "$CONF" check >"$TESTTMP/check.out" 2>&1
 is "$?" 0 "pam_oauth2ctl check in the window: a diagnostic, it asks the IdP anyway"
 ok $([ "$(mock_count /.well-known/openid-configuration)" -ge 1 ]; echo $?) "the IdP saw its requests"
+"$CTL" --config "$CONF" cache clear >/dev/null 2>&1
+ok $([ ! -e "$STAMP" ]; echo $?) "pam_oauth2ctl cache clear ends the window"
 
 unlike "$(cat "$OA2_LOG_CAPTURE")" "$PW" "the password never reached syslog"
 done_testing
