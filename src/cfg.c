@@ -25,6 +25,7 @@
 #include "errors.h"
 #include "fsutil.h"
 #include "offline.h"
+#include "outage.h"
 #include "secret.h"
 
 #define SECRET_FILE_MAX 4096
@@ -75,6 +76,8 @@ static const struct opt opts[] = {
 	{ "offline_max_age",    OPT_LONG,   M(offline_max_age),    60, 31536000,
 	    false },
 	{ "offline_dir",        OPT_STR,    M(offline_dir),        0, 0, false },
+	{ "outage_window",      OPT_LONG,   M(outage_window),      0,
+	    OUTAGE_MAX_WINDOW, false },
 	{ "debug",              OPT_BOOL,   M(debug),              0, 0, false },
 	{ "audit_hash_sub",     OPT_BOOL,   M(audit_hash_sub),     0, 0, false },
 	{ "use_first_pass",     OPT_BOOL,   M(use_first_pass),     0, 0, true },
@@ -94,6 +97,7 @@ const char *const cfg_keys[] = {
 	"timeout", "connect_timeout", "grants", "device_authorization_endpoint",
 	"device_timeout", "qr_code", "otp", "otp_param", "otp_append",
 	"cache_dir", "offline_cache", "offline_max_age", "offline_dir",
+	"outage_window",
 	"debug", "use_first_pass", "try_first_pass", "groups_claim",
 	"required_scopes", "allow_gid0", "group_sync", "state_dir",
 	"audit_hash_sub", "required_claims", NULL
@@ -170,6 +174,7 @@ cfg_new(void)
 	c->device_timeout = 110;
 	c->qr_code = true;
 	c->offline_max_age = 7 * 86400;
+	c->outage_window = OUTAGE_DEFAULT_WINDOW;
 	return c;
 }
 

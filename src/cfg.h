@@ -128,6 +128,7 @@ struct cfg {
 	bool offline_cache;      /* keep a verifier for logins while the IdP is down */
 	long offline_max_age;    /* seconds */
 	char *offline_dir;
+	long outage_window;     /* seconds of fast failure after an outage (outage.h) */
 	bool otp_append;         /* append the code to the password instead */
 	bool debug;
 	bool audit_hash_sub;     /* decision lines carry a hash of sub */

@@ -65,6 +65,7 @@ account required @FAKEMODULE@ config=$TESTTMP/reqacct.conf required_scopes=scope
 SVC
 conf rclaim "required_claims = email_verified=true"
 conf off "offline_cache = yes"
+conf outage "outage_window = 30"
 conf badclient
 sed -i "s|^client_secret = .*|client_secret = wrong-secret|" "$TESTTMP/badclient.conf"
 conf tls
@@ -223,6 +224,18 @@ pwcase ok off ''
 pwcase offline off '{"status_for_path": {"/token": 503}}'
 for i in 1 2 3; do case_ offline_wrong_password off '{"status_for_path": {"/token": 503}}' <<<wrong; done
 pwcase offline_rate_limited off '{"status_for_path": {"/token": 503}}'
+
+# ---------------------------------------------------------------- outage window
+# A 503 starts the window (outage_window); the next login does not ask.
+# Not case_: its mock_reset would empty cache_dir, the stamp with it.
+mock_reset
+mock_scenario '{"status_for_path": {"/token": 503}}'
+pam_run outage "$U" auth >/dev/null <<<"$PW"
+before=$(nlines)
+pam_run outage "$U" auth >/dev/null <<<"$PW"
+line=$(tail -n +"$((before + 1))" "$OA2_LOG_CAPTURE" | grep " decision user=" | tail -1)
+like "$line" "reason=idp_down_recently( |\$)" "reason=idp_down_recently (a login within outage_window after a 503)"
+sed -n 's/.* reason=\([^ ]*\).*/\1/p' <<<"$line" >>"$SEEN"
 
 # ---------------------------------------------------------------- account decisions
 pwcase ok pw '' auth acct

@@ -94,6 +94,7 @@ main(void)
 		is_str(c->username_format, "%u", "default username_format");
 		is_int(c->timeout, 10, "default timeout");
 		is_int(c->connect_timeout, 5, "default connect_timeout");
+		is_int(c->outage_window, 30, "default outage_window");
 		is_int(c->client_auth, CFG_AUTH_NONE,
 		    "public client: client_auth none");
 		ok(!c->debug, "debug off by default");
@@ -211,6 +212,10 @@ main(void)
 	    "timeout must be a whole number from 1 to 300");
 	expect_error("timeout too big", BASE "timeout = 301\n", 0644,
 	    "timeout must be");
+	expect_error("outage_window too big", BASE "outage_window = 3601\n",
+	    0644, "e.conf:3: outage_window must be a whole number from 0 to 3600");
+	expect_error("negative outage_window", BASE "outage_window = -1\n",
+	    0644, "outage_window must be");
 	expect_error("negative connect_timeout", BASE
 	    "connect_timeout = -1\n", 0644, "connect_timeout must be");
 	expect_error("bad boolean", BASE "debug = maybe\n", 0644,
