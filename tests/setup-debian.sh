@@ -25,7 +25,7 @@ profile=${1:-full}
 DEMO_PACKAGES=(
 	build-essential autoconf automake libtool pkg-config
 	libpam0g-dev libcurl4-openssl-dev libjson-c-dev libssl-dev libqrencode-dev libcrypt-dev
-	openssl ca-certificates nodejs npm
+	openssl ca-certificates
 )
 FULL_PACKAGES=(
 	"${DEMO_PACKAGES[@]}"
@@ -64,6 +64,12 @@ for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
+# npm only unpacks the pinned packages, so any working npm will do: an
+# image may bring its own (e.g. a newer nodejs package that Debian's npm
+# cannot be installed beside); Debian's is installed only when none is there.
+if ! command -v npm >/dev/null 2>&1 || ! npm --version >/dev/null 2>&1; then
+	missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "setup: installing ${missing[*]}"
 	before=$(enabled_services)
