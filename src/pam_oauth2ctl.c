@@ -221,6 +221,7 @@ pam_name(int rc)
 		return "PAM_USER_UNKNOWN";
 	case OA2_ERR_UNAVAIL:
 	case OA2_ERR_BAD_RESPONSE:
+	case OA2_ERR_CLIENT:
 		return "PAM_AUTHINFO_UNAVAIL";
 	case OA2_ERR_CONV:
 		return "PAM_CONV_ERR";
