@@ -193,6 +193,18 @@ mock_scenario "$(err 429 too_many_attempts)"
 is "$(login "$PW")" PAM_AUTHINFO_UNAVAIL "429 too_many_attempts: PAM_AUTHINFO_UNAVAIL, not offline"
 like "$(last_decision)" "reason=http_429 " "decision: reason=http_429"
 is "$(nentries)" 1 "neither refusal of the client dropped the verifier"
+mock_reset
+mock_scenario '{"omit_id_token": true, "userinfo_status": 429}'
+is "$(login "$PW")" PAM_AUTHINFO_UNAVAIL "userinfo throttled (429): PAM_AUTHINFO_UNAVAIL, not offline"
+like "$(last_decision)" "result=deny reason=http_429 " "decision: reason=http_429"
+mock_reset
+mock_scenario '{"omit_id_token": true, "userinfo_status": 503}'
+is "$(login "$PW")" PAM_SUCCESS "userinfo 503: could not ask, the offline verifier answers"
+mock_reset
+mock_scenario '{"omit_id_token": true, "userinfo_status": 401}'
+is "$(login "$PW")" PAM_AUTH_ERR "userinfo refuses the new access token (401): PAM_AUTH_ERR"
+is "$(nentries)" 0 "and the verifier is dropped"
+fresh
 
 # ---------------------------------------------------------------- could not ask: offline
 for scen in '{"status_for_path": {"/token": 503}}' \
