@@ -71,6 +71,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (why == NULL) {
 		abort();
 	}
+	/* The one classification: only these classes, and a refusal of
+	 * the client is never "could not ask" nor a success. */
+	if (rc != 0 && rc != OA2_ERR_DENIED && rc != OA2_ERR_CLIENT &&
+	    rc != OA2_ERR_UNAVAIL && rc != OA2_ERR_BAD_RESPONSE &&
+	    rc != OA2_ERR_NOMEM)
+		abort();
+	if (rc == 0 && fuzz_status(data[0]) != 200)
+		abort();
+	if (rc == OA2_ERR_UNAVAIL && errcode[0] != '\0' &&
+	    token_error_class(errcode) == OA2_ERR_CLIENT)
+		abort();
 	(void)token_error_is_mfa(errcode);
 	token_response_clear(&tok);
 	free(body);

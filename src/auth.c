@@ -33,6 +33,17 @@
  * (auth-pam.c, fake_password()). */
 static const char sshd_fake_password[] = "\b\n\r\177INCORRECT";
 
+/* Every refusal of the user (security.md, "Return codes") drops the
+ * offline verifier, in any service, so that a revocation at the IdP also
+ * ends offline logins.  A refusal of the client or "could not ask" keeps
+ * it. */
+static void
+drop_verifier(const struct cfg *cfg, const char *user, int rc)
+{
+	if (rc == OA2_ERR_DENIED || rc == OA2_ERR_TOKEN)
+		offline_delete(cfg->offline_dir, user);
+}
+
 /* Show the sign-in prompt; whatever is typed before Enter is dropped. */
 static int
 show_prompt(void *arg, const char *prompt)
@@ -74,14 +85,18 @@ run_device(struct pam_handle *pamh, const struct cfg *cfg,
 	rc = grant_device(lg, show_prompt, pamh, host);
 	*why = lg->why;
 	outage_after(cfg, lc, lg, rc);
+	drop_verifier(cfg, user, rc);
 	return rc;
 }
 
 /*
- * The offline verifier around a password grant (offline_cache = yes):
- * kept after a success, dropped after invalid_grant, and consulted only
- * when the IdP could not be asked.  Not with a one-time code: the second
- * factor cannot be checked offline.  Returns the login's final code.
+ * The offline verifier around a password grant: with offline_cache = yes
+ * kept after a success and consulted only when the IdP could not be asked
+ * (OA2_ERR_UNAVAIL, OA2_ERR_BAD_RESPONSE); never after a refusal of the
+ * client (OA2_ERR_CLIENT: the IdP answered).  Not with a one-time code:
+ * the second factor cannot be checked offline.  Every refusal of the user
+ * drops it (drop_verifier), also before a fall-over to the device grant.
+ * Returns the login's final code.
  */
 static int
 offline_after(const struct cfg *cfg, const struct log_ctx *lc,
@@ -94,6 +109,10 @@ offline_after(const struct cfg *cfg, const struct log_ctx *lc,
 	struct claims *claims = NULL;
 	int orc;
 
+	if (rc == OA2_ERR_DENIED || rc == OA2_ERR_TOKEN) {
+		drop_verifier(cfg, user, rc);
+		return rc;
+	}
 	if (!cfg->offline_cache || cfg->otp != CFG_OTP_NO)
 		return rc;
 	log_escape(user, eu, sizeof(eu));
@@ -102,10 +121,6 @@ offline_after(const struct cfg *cfg, const struct log_ctx *lc,
 		    lg->claims, clock_wall()) != 0)
 			log_msg(lc, LOG_WARNING, "could not keep the offline "
 			    "verifier for %s in %s", eu, cfg->offline_dir);
-		return rc;
-	}
-	if (rc == OA2_ERR_DENIED && strcmp(lg->errcode, "invalid_grant") == 0) {
-		offline_delete(cfg->offline_dir, user);
 		return rc;
 	}
 	if (rc != OA2_ERR_UNAVAIL && rc != OA2_ERR_BAD_RESPONSE)
@@ -219,6 +234,10 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 		rc = run_device(pamh, cfg, lc, user, lg, grant, why);
 	}
 out:
+	/* Refused before any request (empty or fake password, empty
+	 * one-time code): no login was started. */
+	if (known && lg->http == NULL)
+		drop_verifier(cfg, user, rc);
 	secret_free(&password);
 	secret_free(&otp);
 	return rc;

@@ -13,7 +13,7 @@ enum oa2_err {
 	OA2_ERR_NOMEM = -1,        /* allocation failed            -> PAM_BUF_ERR */
 	OA2_ERR_CONFIG = -2,       /* missing/invalid/unsafe config -> PAM_SERVICE_ERR */
 	OA2_ERR_USER = -3,         /* empty or invalid user name    -> PAM_USER_UNKNOWN */
-	OA2_ERR_DENIED = -4,       /* IdP said no (invalid_grant)   -> PAM_AUTH_ERR */
+	OA2_ERR_DENIED = -4,       /* IdP refused the user          -> PAM_AUTH_ERR */
 	OA2_ERR_TOKEN = -5,        /* token/identity check failed   -> PAM_AUTH_ERR */
 	OA2_ERR_UNAVAIL = -6,      /* could not ask the IdP         -> PAM_AUTHINFO_UNAVAIL */
 	OA2_ERR_BAD_RESPONSE = -7, /* malformed IdP response        -> PAM_AUTHINFO_UNAVAIL */
@@ -22,6 +22,9 @@ enum oa2_err {
 	OA2_ERR_IGNORE = -10,      /* nothing for this module to do -> PAM_IGNORE */
 	OA2_ERR_PERM = -11,        /* access gate refused           -> PAM_PERM_DENIED */
 	OA2_ERR_CRED = -12,        /* setgroups failed in setcred   -> PAM_CRED_ERR */
+	OA2_ERR_CLIENT = -13,      /* IdP refused or throttled this client
+	                            * (invalid_client, 429): it answered, so
+	                            * never the offline verifier -> PAM_AUTHINFO_UNAVAIL */
 };
 
 #endif

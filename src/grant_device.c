@@ -102,18 +102,15 @@ device_parse(long status, const char *body, size_t len,
     struct device_auth *out, char *errcode, size_t errlen,
     const char **why)
 {
-	struct token_response dummy;
 	struct json_object *obj = NULL;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->interval = -1;
 	if (status != 200) {
-		/* Errors have the token endpoint's form (RFC 8628 §3.2). */
-		rc = token_parse(status, body, len, &dummy, errcode, errlen,
-		    why);
-		token_response_clear(&dummy);
-		return rc == 0 ? OA2_ERR_BAD_RESPONSE : rc;
+		/* Errors have the token endpoint's form (RFC 8628 §3.2) and
+		 * its classification. */
+		return token_classify(status, body, len, errcode, errlen, why);
 	}
 	rc = json_parse_object(body, len, &obj);
 	if (rc != 0) {
@@ -191,7 +188,11 @@ wait_until(int64_t ms, int64_t deadline)
 
 /*
  * Poll until an answer that ends the flow (RFC 8628 §3.4, §3.5).
- * The first poll follows the user's Enter at once.
+ * The first poll follows the user's Enter at once.  authorization_pending
+ * and slow_down keep their meaning whatever the HTTP status; every other
+ * answer is classified as for the password grant (token_classify):
+ * could-not-ask and throttling (429) back off and retry within the
+ * deadline, a refusal of the user or of the client ends the flow.
  */
 static int
 poll(struct login *lg, const struct device_auth *d, int64_t deadline)
@@ -237,8 +238,10 @@ poll(struct login *lg, const struct device_auth *d, int64_t deadline)
 			if (interval > DEVICE_MAX_INTERVAL)
 				interval = DEVICE_MAX_INTERVAL;
 			backoff = 0;
-		} else if (rc == OA2_ERR_UNAVAIL || rc == OA2_ERR_BAD_RESPONSE) {
-			/* Network trouble: back off, within the deadline. */
+		} else if (rc == OA2_ERR_UNAVAIL || rc == OA2_ERR_BAD_RESPONSE ||
+		    (rc == OA2_ERR_CLIENT && strcmp(lg->why, "http_429") == 0)) {
+			/* Network trouble or throttling: back off, within
+			 * the deadline. */
 			backoff = backoff == 0 ? interval : backoff * 2;
 			if (backoff > DEVICE_MAX_INTERVAL)
 				backoff = DEVICE_MAX_INTERVAL;
@@ -247,12 +250,14 @@ poll(struct login *lg, const struct device_auth *d, int64_t deadline)
 			wait_until(backoff * 1000, deadline);
 			continue;
 		} else {
-			/* access_denied, expired_token, invalid_grant, ... */
+			/* access_denied, expired_token, invalid_grant,
+			 * invalid_client, ... */
 			return rc;
 		}
 		wait_until(interval * 1000, deadline);
 	}
-	if (rc != OA2_ERR_UNAVAIL && rc != OA2_ERR_BAD_RESPONSE) {
+	if (rc != OA2_ERR_UNAVAIL && rc != OA2_ERR_BAD_RESPONSE &&
+	    rc != OA2_ERR_CLIENT) {
 		lg->why = "device_timeout";
 		rc = OA2_ERR_DENIED;
 	}

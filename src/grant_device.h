@@ -32,7 +32,7 @@ struct device_auth {
  * Parse the device authorization response.  device_code, user_code,
  * verification_uri (https) and expires_in (> 0) are required; strings the
  * user will see must be printable ASCII and bounded; an http
- * verification URI is refused.  Errors as token_parse().
+ * verification URI is refused.  Errors as token_classify().
  */
 int device_parse(long status, const char *body, size_t len,
     struct device_auth *out, char *errcode, size_t errlen,

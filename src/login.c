@@ -358,9 +358,17 @@ fetch_userinfo(struct login *lg, const char *access_token,
 	    &lg->why);
 	if (rc != 0)
 		goto out;
+	/* The classes of token_classify(): the access token just issued
+	 * refused is a refusal; throttling is an answer (never offline);
+	 * anything else unexpected could not be asked. */
 	if (resp.status == 401 || resp.status == 403) {
 		lg->why = "userinfo_refused";
 		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	if (resp.status == 429) {
+		lg->why = "http_429";
+		rc = OA2_ERR_CLIENT;
 		goto out;
 	}
 	if (resp.status != 200) {

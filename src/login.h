@@ -71,7 +71,8 @@ int login_token_request(struct login *lg, const char *url, struct form *f,
  * verify the ID token (or ask userinfo with the access token when there
  * is none, or when it lacks the username claim), then compare the claim.
  * Keeps the granted scope.  Returns 0, OA2_ERR_TOKEN, OA2_ERR_UNAVAIL,
- * OA2_ERR_BAD_RESPONSE or OA2_ERR_NOMEM; lg->why says why.
+ * OA2_ERR_BAD_RESPONSE, OA2_ERR_CLIENT (userinfo answered 429) or
+ * OA2_ERR_NOMEM; lg->why says why.
  */
 int login_verify(struct login *lg, const struct token_response *tok);
 

@@ -51,6 +51,7 @@ to_pam(int rc)
 		return PAM_USER_UNKNOWN;
 	case OA2_ERR_UNAVAIL:
 	case OA2_ERR_BAD_RESPONSE:
+	case OA2_ERR_CLIENT:
 		return PAM_AUTHINFO_UNAVAIL;
 	case OA2_ERR_CONV:
 		return PAM_CONV_ERR;
@@ -105,7 +106,9 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
 		log_hash(sub, esub, sizeof(esub));
 	else
 		log_escape(sub, esub, sizeof(esub));
-	log_msg(lc, rc == 0 ? LOG_NOTICE : LOG_WARNING,
+	/* A refused client is for an admin to fix: err, not warning. */
+	log_msg(lc, rc == 0 ? LOG_NOTICE : rc == OA2_ERR_CLIENT ? LOG_ERR :
+	    LOG_WARNING,
 	    "decision user=%s service=%s rhost=%s grant=%s result=%s "
 	    "reason=%s pam=\"%s\" ms=%lld sub=%s%s%s",
 	    log_escape(user, eu, sizeof(eu)),

@@ -170,6 +170,12 @@ plain(const char *why)
 	{ "unauthorized_client", "the client may not use this grant: enable "
 	    "it for the client at the IdP" },
 	{ "unsupported_grant_type", "the IdP does not support this grant" },
+	{ "invalid_scope", "the IdP refused a requested scope: check scope "
+	    "and the client's allowed scopes" },
+	{ "http_401", "the token endpoint answered 401: the IdP refused the "
+	    "client's authentication (client_id, client_secret, "
+	    "client_auth)" },
+	{ "http_429", "the IdP is throttling this client (HTTP 429)" },
 	{ "interaction_required", "the IdP demands interaction (MFA, "
 	    "consent): use the device grant" },
 	{ "identity_mismatch", "the verified identity names another user "
@@ -221,6 +227,7 @@ pam_name(int rc)
 		return "PAM_USER_UNKNOWN";
 	case OA2_ERR_UNAVAIL:
 	case OA2_ERR_BAD_RESPONSE:
+	case OA2_ERR_CLIENT:
 		return "PAM_AUTHINFO_UNAVAIL";
 	case OA2_ERR_CONV:
 		return "PAM_CONV_ERR";

@@ -14,19 +14,38 @@
 #include "secret.h"
 #include "token.h"
 
-/* Errors that say the IdP could not serve us at all: with these the
- * user's credentials were never judged. */
-static const char *const unavail_errors[] = {
+/*
+ * The one classification of IdP error codes (../shared/docs/security.md,
+ * "Return codes").  Refusals of this client: the IdP answered, but about
+ * our registration or request, not about the user; an admin must act, and
+ * the offline verifier is never used.  invalid_scope belongs here: the
+ * scope we ask for is configuration.
+ */
+static const char *const client_errors[] = {
 	"invalid_client", "unauthorized_client", "unsupported_grant_type",
-	"invalid_scope", "server_error", "temporarily_unavailable", NULL
+	"invalid_scope", NULL
+};
+
+/* The IdP says it could not serve the request (RFC 6749 §4.1.2.1, the
+ * equivalents of 500 and 503): the user's credentials were never judged,
+ * so this is "could not ask". */
+static const char *const noask_errors[] = {
+	"server_error", "temporarily_unavailable", NULL
 };
 
 /* Errors that providers use when a second factor or an interactive
  * sign-in is required (Keycloak, Entra ID's AADSTS50076/50079 arrive as
- * interaction_required or invalid_grant with a description). */
+ * interaction_required or invalid_grant with a description; Auth0 sends
+ * 403 mfa_required). */
 static const char *const mfa_errors[] = {
 	"interaction_required", "mfa_required", "login_required",
 	"consent_required", NULL
+};
+
+/* Codes that are known refusals of the user or grant: they win over the
+ * status even when it is 429 or 5xx. */
+static const char *const user_errors[] = {
+	"invalid_grant", "access_denied", "expired_token", NULL
 };
 
 static bool
@@ -39,11 +58,27 @@ in_list(const char *const *list, const char *s)
 	return false;
 }
 
+/* A known refusal of the user: the list above, or any "*_required". */
+static bool
+is_user_error(const char *code)
+{
+	size_t n = strlen(code), k = strlen("_required");
+
+	return in_list(user_errors, code) ||
+	    (n > k && strcmp(code + n - k, "_required") == 0);
+}
+
 int
 token_error_class(const char *code)
 {
-	if (code != NULL && in_list(unavail_errors, code))
+	if (code == NULL)
+		return OA2_ERR_DENIED;
+	if (in_list(client_errors, code))
+		return OA2_ERR_CLIENT;
+	if (in_list(noask_errors, code))
 		return OA2_ERR_UNAVAIL;
+	/* invalid_grant, access_denied, expired_token, *_required,
+	 * invalid_request and any unknown code: fail closed. */
 	return OA2_ERR_DENIED;
 }
 
@@ -86,19 +121,87 @@ copy_code(const char *s, char *out, size_t errlen)
 	return 0;
 }
 
+/* Read the error code of an RFC 6749 §5.2 body into errcode.  Returns 0,
+ * OA2_ERR_NOTFOUND (a JSON object without a usable string "error"),
+ * OA2_ERR_BAD_RESPONSE (not a JSON object) or OA2_ERR_NOMEM. */
 static int
-parse_error(struct json_object *obj, char *errcode, size_t errlen,
-    const char **why)
+read_error(const char *body, size_t len, char *errcode, size_t errlen)
 {
+	struct json_object *obj = NULL;
 	const char *code = NULL;
+	int rc;
 
-	if (json_get_string(obj, "error", &code) != 0 ||
-	    copy_code(code, errcode, errlen) != 0) {
-		*why = "malformed_error";
+	rc = json_parse_object(body, len, &obj);
+	if (rc != 0)
+		return rc == OA2_ERR_NOMEM ? rc : OA2_ERR_BAD_RESPONSE;
+	rc = OA2_ERR_NOTFOUND;
+	if (json_get_string(obj, "error", &code) == 0 &&
+	    copy_code(code, errcode, errlen) == 0)
+		rc = 0;
+	/* error_description may quote what we sent. */
+	json_put_wiped(obj);
+	return rc;
+}
+
+int
+token_classify(long status, const char *body, size_t len, char *errcode,
+    size_t errlen, const char **why)
+{
+	int have;
+
+	if (errcode != NULL && errlen > 0)
+		errcode[0] = '\0';
+	if (status < 400 || status > 599) {
+		*why = "http_status";
+		return OA2_ERR_UNAVAIL;
+	}
+	have = body != NULL ? read_error(body, len, errcode, errlen) :
+	    OA2_ERR_BAD_RESPONSE;
+	if (have == OA2_ERR_NOMEM) {
+		*why = "malformed_json";
+		return have;
+	}
+	if (status >= 500) {
+		/* The server failed, unless it names a refusal. */
+		if (have == 0 && (is_user_error(errcode) ||
+		    token_error_class(errcode) == OA2_ERR_CLIENT)) {
+			*why = errcode;
+			return token_error_class(errcode);
+		}
+		/* Nothing the IdP said counts: no code for the callers
+		 * (device polling, the outage window) either. */
+		if (errcode != NULL && errlen > 0)
+			errcode[0] = '\0';
+		*why = "http_5xx";
+		return OA2_ERR_UNAVAIL;
+	}
+	if (status == 429) {
+		/* Throttled: the IdP answered, but not about the user. */
+		if (have == 0 && is_user_error(errcode)) {
+			*why = errcode;
+			return OA2_ERR_DENIED;
+		}
+		*why = "http_429";
+		return OA2_ERR_CLIENT;
+	}
+	if (have == 0) {
+		*why = errcode;
+		return token_error_class(errcode);
+	}
+	if (status == 401) {
+		/* §5.2: 401 is the answer to failed client authentication. */
+		*why = "http_401";
+		return OA2_ERR_CLIENT;
+	}
+	if (status == 400) {
+		*why = have == OA2_ERR_NOTFOUND ? "malformed_error" :
+		    "malformed_json";
 		return OA2_ERR_BAD_RESPONSE;
 	}
-	*why = errcode;
-	return token_error_class(errcode);
+	/* Another 4xx without an OAuth error (an HTML page of a proxy):
+	 * nobody judged the user. */
+	*why = "http_status";
+	return OA2_ERR_UNAVAIL;
 }
 
 static int
@@ -147,25 +250,16 @@ token_parse(long status, const char *body, size_t len,
 	out->expires_in = -1;
 	if (errcode != NULL && errlen > 0)
 		errcode[0] = '\0';
-	if (status >= 500 || status == 429) {
-		*why = status == 429 ? "http_429" : "http_5xx";
-		return OA2_ERR_UNAVAIL;
-	}
-	if (status != 200 && status != 400 && status != 401) {
-		*why = "http_status";
-		return OA2_ERR_UNAVAIL;
-	}
+	if (status != 200)
+		return token_classify(status, body, len, errcode, errlen, why);
 	rc = json_parse_object(body, len, &obj);
 	if (rc != 0) {
 		*why = "malformed_json";
 		return rc;
 	}
-	if (status == 200)
-		rc = parse_success(obj, out, why);
-	else
-		rc = parse_error(obj, errcode, errlen, why);
+	rc = parse_success(obj, out, why);
 	json_put_wiped(obj);
-	if (rc != 0 && status == 200)
+	if (rc != 0)
 		token_response_clear(out);
 	return rc;
 }

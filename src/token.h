@@ -22,25 +22,44 @@ struct token_response {
  *    (string "Bearer", any case, required), expires_in (integer),
  *    id_token / refresh_token / scope (strings).  Wrong types are a bad
  *    response.  Returns 0 and fills *out.
- *  - 400/401 with {"error": "..."}: the error code is copied into
- *    errcode (printable ASCII only, bounded) and the return value is
- *    token_error_class() of it.
- *  - anything else: OA2_ERR_UNAVAIL (5xx, 429, other statuses) or
- *    OA2_ERR_BAD_RESPONSE (unparsable body).
- * *why receives a static reason code.
+ *  - any other status: token_classify().
+ * *why receives a static reason code (or errcode).
  */
 int token_parse(long status, const char *body, size_t len,
     struct token_response *out, char *errcode, size_t errlen,
     const char **why);
 
 /*
- * Classify an RFC 6749 §5.2 / RFC 8628 §3.5 error code:
- * OA2_ERR_DENIED for answers about the user (invalid_grant,
- * access_denied, expired_token, interaction/MFA required, unknown codes),
- * OA2_ERR_UNAVAIL for answers about us (invalid_client,
- * unauthorized_client, unsupported_grant_type, invalid_scope,
- * server_error, temporarily_unavailable).
+ * The one classification of a non-200 answer of the token or device
+ * authorization endpoint (../shared/docs/security.md, "Return codes").
+ * An RFC 6749 §5.2 error code in the body (printable ASCII, bounded) is
+ * copied into errcode and decides, whatever the status:
+ *  - OA2_ERR_DENIED, a refusal of the user: invalid_grant,
+ *    access_denied, expired_token, any *_required, invalid_request and
+ *    unknown codes (fail closed);
+ *  - OA2_ERR_CLIENT, a refusal of this client: invalid_client,
+ *    unauthorized_client, unsupported_grant_type, invalid_scope;
+ *  - OA2_ERR_UNAVAIL, could not ask: server_error,
+ *    temporarily_unavailable.
+ * The status decides when the code does not:
+ *  - 5xx: OA2_ERR_UNAVAIL "http_5xx" with errcode emptied (a named
+ *    refusal of the user or client still counts as such);
+ *  - 429: OA2_ERR_CLIENT "http_429" (throttled; a named refusal of the
+ *    user still counts as one);
+ *  - 401 without an error code: OA2_ERR_CLIENT "http_401" (§5.2: client
+ *    authentication failed);
+ *  - 400 without one: OA2_ERR_BAD_RESPONSE "malformed_json" or
+ *    "malformed_error";
+ *  - other statuses: OA2_ERR_UNAVAIL "http_status".
+ * Only OA2_ERR_UNAVAIL and OA2_ERR_BAD_RESPONSE mean "could not ask"
+ * (the offline verifier may answer).  *why is a static reason code or
+ * errcode.  OA2_ERR_NOMEM when parsing ran out of memory.
  */
+int token_classify(long status, const char *body, size_t len, char *errcode,
+    size_t errlen, const char **why);
+
+/* The class of an error code alone (token_classify() above, for a 4xx):
+ * OA2_ERR_DENIED, OA2_ERR_CLIENT or OA2_ERR_UNAVAIL.  NULL: denied. */
 int token_error_class(const char *code);
 
 /* True when the error code means "the IdP wants interaction or MFA". */

@@ -398,10 +398,15 @@ function passwordGrant(ctx, form, clientId) {
   }
   const u = Object.prototype.hasOwnProperty.call(users, username) ? users[username] : null;
   if (!u || u.password !== password) {
-    return sendError(ctx, 400, 'invalid_grant', 'invalid user credentials');
+    // wrong_password_status: Auth0 answers a wrong password with 403.
+    return sendError(ctx, Number(scenario.wrong_password_status ?? 400), 'invalid_grant',
+      'invalid user credentials');
   }
-  // A provider that wants MFA / interaction refuses the password grant.
-  if (scenario.password_grant_error) return sendError(ctx, 400, String(scenario.password_grant_error));
+  // A provider that wants MFA / interaction refuses the password grant
+  // (Auth0: 403 mfa_required; password_grant_status sets the status).
+  if (scenario.password_grant_error) {
+    return sendError(ctx, Number(scenario.password_grant_status ?? 400), String(scenario.password_grant_error));
+  }
   sendJson(ctx, 200, tokenResponse(username, clientId), { pragma: 'no-cache' });
 }
 
@@ -503,6 +508,14 @@ function deviceGrant(ctx, form, clientId) {
   // Network-level faults for one poll: an HTTP 503, or a dropped connection.
   if (answer === 'http_503') return sendJson(ctx, 503, { error: 'temporarily_unavailable' });
   if (answer === 'close') { ctx.req.socket.destroy(); return undefined; }
+  // "STATUS:CODE": that status with {"error": CODE}, e.g. "403:access_denied",
+  // "429:slow_down"; "STATUS:" sends that status with a body that is no
+  // OAuth error ({}).
+  const sc = /^([1-5][0-9][0-9]):(.*)$/.exec(answer);
+  if (sc) {
+    if (sc[2] === '') return sendJson(ctx, Number(sc[1]), {});
+    return sendError(ctx, Number(sc[1]), sc[2]);
+  }
   if (answer === 'slow_down') g.interval += 5;   // RFC 8628 §3.5
   sendError(ctx, 400, answer);
 }
@@ -588,7 +601,7 @@ function route(ctx) {
 }
 
 // Apply the generic per-path fault knobs, then route.  Order: close, delay,
-// redirect, status, huge body; slow body and extra headers apply in sendRaw.
+// redirect, status, OAuth error, huge body; slow body and extra headers apply in sendRaw.
 function handleWithFaults(ctx) {
   const { req, res, path } = ctx;
   const close = forPath('close_for_path', path);
@@ -608,6 +621,10 @@ function handleWithFaults(ctx) {
     if (loc !== undefined) return sendRaw(ctx, 302, '', { location: String(loc) });
     const st = forPath('status_for_path', path);
     if (st !== undefined) return sendForced(ctx, Number(st));
+    const fe = forPath('error_for_path', path);
+    if (fe !== undefined && fe !== null && typeof fe === 'object') {
+      return sendError(ctx, Number(fe.status ?? 400), String(fe.error), fe.error_description);
+    }
     const huge = forPath('huge_body_for_path', path);
     if (huge !== undefined) return sendHuge(ctx, huge);
     route(ctx);

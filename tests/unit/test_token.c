@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "errors.h"
@@ -108,9 +110,9 @@ main(void)
 	is_int(rc, OA2_ERR_DENIED, "invalid_grant is a denial");
 	is_str(code, "invalid_grant", "error code copied");
 	rc = parse(401, "{\"error\":\"invalid_client\"}", &t, code, &why);
-	is_int(rc, OA2_ERR_UNAVAIL, "invalid_client: IdP cannot be asked");
+	is_int(rc, OA2_ERR_CLIENT, "invalid_client: a refusal of the client");
 	rc = parse(400, "{\"error\":\"unauthorized_client\"}", &t, code, &why);
-	is_int(rc, OA2_ERR_UNAVAIL, "unauthorized_client: unavailable");
+	is_int(rc, OA2_ERR_CLIENT, "unauthorized_client: client refused");
 	rc = parse(400, "{\"error\":\"interaction_required\"}", &t, code,
 	    &why);
 	is_int(rc, OA2_ERR_DENIED, "interaction_required: denied");
@@ -120,21 +122,137 @@ main(void)
 	is_int(rc, OA2_ERR_DENIED, "unknown error code fails closed");
 	rc = parse(400, "{\"error\":42}", &t, code, &why);
 	is_int(rc, OA2_ERR_BAD_RESPONSE, "error as a number: bad response");
+	is_str(why, "malformed_error", "reason malformed_error");
 	rc = parse(400, "{\"error\":\"bad\\nline\"}", &t, code, &why);
 	is_int(rc, OA2_ERR_BAD_RESPONSE, "control character in error code");
 	rc = parse(400, "not json", &t, code, &why);
 	is_int(rc, OA2_ERR_BAD_RESPONSE, "400 without JSON: bad response");
+	is_str(why, "malformed_json", "reason malformed_json");
 
-	/* Statuses. */
+	/*
+	 * Every status x error code (security.md, "Return codes"): the code
+	 * decides whatever the status; the status only when the code does
+	 * not (429: throttled, 5xx: could not ask).
+	 */
+	{
+		static const long statuses[] = { 400, 401, 403, 404, 409, 429,
+		    500, 502, 503 };
+		static const struct {
+			const char *code;
+			int cls;	/* the class at a 4xx other than 429 */
+		} codes[] = {
+			{ "invalid_grant", OA2_ERR_DENIED },
+			{ "access_denied", OA2_ERR_DENIED },
+			{ "expired_token", OA2_ERR_DENIED },
+			{ "interaction_required", OA2_ERR_DENIED },
+			{ "mfa_required", OA2_ERR_DENIED },
+			{ "login_required", OA2_ERR_DENIED },
+			{ "consent_required", OA2_ERR_DENIED },
+			{ "account_selection_required", OA2_ERR_DENIED },
+			{ "invalid_request", OA2_ERR_DENIED },
+			{ "authorization_pending", OA2_ERR_DENIED },
+			{ "slow_down", OA2_ERR_DENIED },
+			{ "something_new", OA2_ERR_DENIED },
+			{ "invalid_client", OA2_ERR_CLIENT },
+			{ "unauthorized_client", OA2_ERR_CLIENT },
+			{ "unsupported_grant_type", OA2_ERR_CLIENT },
+			{ "invalid_scope", OA2_ERR_CLIENT },
+			{ "server_error", OA2_ERR_UNAVAIL },
+			{ "temporarily_unavailable", OA2_ERR_UNAVAIL },
+		};
+		char body[128];
+
+		for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]);
+		    i++) {
+			for (size_t j = 0; j < sizeof(codes) / sizeof(codes[0]);
+			    j++) {
+				long st = statuses[i];
+				int want = codes[j].cls;
+				bool user = want == OA2_ERR_DENIED &&
+				    strcmp(codes[j].code, "invalid_request") &&
+				    strcmp(codes[j].code,
+				    "authorization_pending") &&
+				    strcmp(codes[j].code, "slow_down") &&
+				    strcmp(codes[j].code, "something_new");
+				const char *want_why = codes[j].code;
+				const char *want_code = codes[j].code;
+
+				if (st == 429 && !user) {
+					want = OA2_ERR_CLIENT;
+					want_why = "http_429";
+				} else if (st >= 500 && !user &&
+				    want != OA2_ERR_CLIENT) {
+					want = OA2_ERR_UNAVAIL;
+					want_why = "http_5xx";
+					want_code = "";
+				}
+				snprintf(body, sizeof(body), "{\"error\":\"%s\","
+				    "\"error_description\":\"x\"}",
+				    codes[j].code);
+				why = NULL;
+				rc = parse(st, body, &t, code, &why);
+				is_int(rc, want, "%ld %s", st, codes[j].code);
+				is_str(why, want_why, "%ld %s: reason", st,
+				    codes[j].code);
+				is_str(code, want_code, "%ld %s: code kept "
+				    "(emptied when the 5xx decides)", st,
+				    codes[j].code);
+				ok(t.access_token == NULL, "%ld %s: no token",
+				    st, codes[j].code);
+			}
+		}
+	}
+
+	/* Statuses without an OAuth error. */
 	rc = parse(500, "{}", &t, code, &why);
 	is_int(rc, OA2_ERR_UNAVAIL, "500 unavailable");
+	is_str(why, "http_5xx", "500: reason http_5xx");
 	rc = parse(503, "", &t, code, &why);
 	is_int(rc, OA2_ERR_UNAVAIL, "503 unavailable");
-	rc = parse(429, "{\"error\":\"invalid_grant\"}", &t, code, &why);
-	is_int(rc, OA2_ERR_UNAVAIL, "429 unavailable, body ignored");
-	rc = parse(302, "", &t, code, &why);
-	is_int(rc, OA2_ERR_UNAVAIL, "3xx unavailable");
-	rc = parse(404, "{\"error\":\"invalid_grant\"}", &t, code, &why);
-	is_int(rc, OA2_ERR_UNAVAIL, "404 unavailable");
+	rc = parse(502, "<html>bad gateway</html>", &t, code, &why);
+	is_int(rc, OA2_ERR_UNAVAIL, "502 with HTML unavailable");
+	rc = parse(429, "", &t, code, &why);
+	is_int(rc, OA2_ERR_CLIENT, "429 throttled: the IdP answered");
+	is_str(why, "http_429", "429: reason http_429");
+	rc = parse(429, "{\"error\":\"too_many_attempts\"}", &t, code, &why);
+	is_int(rc, OA2_ERR_CLIENT, "429 with an unknown code: throttled");
+	is_str(why, "http_429", "429 unknown code: reason http_429");
+	rc = parse(401, "", &t, code, &why);
+	is_int(rc, OA2_ERR_CLIENT, "401 without a body: client refused");
+	is_str(why, "http_401", "401: reason http_401");
+	rc = parse(401, "{\"error\":7}", &t, code, &why);
+	is_int(rc, OA2_ERR_CLIENT, "401 without a usable code: client refused");
+	rc = parse(403, "<html>forbidden</html>", &t, code, &why);
+	is_int(rc, OA2_ERR_UNAVAIL, "403 HTML (a proxy): could not ask");
+	is_str(why, "http_status", "403 HTML: reason http_status");
+	rc = parse(404, "{\"message\":\"no route\"}", &t, code, &why);
+	is_int(rc, OA2_ERR_UNAVAIL, "404 without an OAuth error: could not ask");
+	rc = parse(302, "{\"error\":\"invalid_grant\"}", &t, code, &why);
+	is_int(rc, OA2_ERR_UNAVAIL, "3xx unavailable, body not read");
+	is_str(why, "http_status", "3xx: reason http_status");
+	rc = parse(201, "{\"error\":\"invalid_grant\"}", &t, code, &why);
+	is_int(rc, OA2_ERR_UNAVAIL, "201 unavailable");
+	rc = parse(600, "{\"error\":\"invalid_grant\"}", &t, code, &why);
+	is_int(rc, OA2_ERR_UNAVAIL, "status 600 unavailable");
+
+	/* The code alone. */
+	is_int(token_error_class(NULL), OA2_ERR_DENIED, "no code: denied");
+	is_int(token_error_class("_required"), OA2_ERR_DENIED,
+	    "_required: denied");
+	is_int(token_error_class("invalid_scope"), OA2_ERR_CLIENT,
+	    "invalid_scope: client");
+	is_int(token_error_class("server_error"), OA2_ERR_UNAVAIL,
+	    "server_error: could not ask");
+	{
+		char small[8];
+
+		rc = token_parse(403, "{\"error\":\"invalid_grant\"}", 25,
+		    &t, small, sizeof(small), &why);
+		is_int(rc, OA2_ERR_UNAVAIL,
+		    "403 with a code longer than the buffer: not a code");
+		rc = token_parse(400, "{\"error\":\"invalid_grant\"}", 25,
+		    &t, NULL, 0, &why);
+		is_int(rc, OA2_ERR_BAD_RESPONSE, "NULL errcode: no code read");
+	}
 	return tap_done();
 }
