@@ -3,7 +3,7 @@
  *
  * Every function inside the module returns 0 or one of these negative
  * values.  They are translated to PAM return codes in exactly one place,
- * pam_oauth2.c (see ../shared/docs/security.md for the table).
+ * pam_oauth2.c (see docs/security.md for the table).
  */
 #ifndef OA2_ERRORS_H
 #define OA2_ERRORS_H

@@ -36,7 +36,7 @@
 #define DATA_GRANT "pam_oauth2.grant"
 
 /* The one translation from project errors to PAM codes
- * (../shared/docs/security.md, "Return codes"). */
+ * (docs/security.md, "What each hook returns"). */
 static int
 to_pam(int rc)
 {
