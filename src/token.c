@@ -15,7 +15,7 @@
 #include "token.h"
 
 /*
- * The one classification of IdP error codes (../shared/docs/security.md,
+ * The one classification of IdP error codes (docs/security.md,
  * "Return codes").  Refusals of this client: the IdP answered, but about
  * our registration or request, not about the user; an admin must act, and
  * the offline verifier is never used.  invalid_scope belongs here: the

@@ -31,7 +31,7 @@ int token_parse(long status, const char *body, size_t len,
 
 /*
  * The one classification of a non-200 answer of the token or device
- * authorization endpoint (../shared/docs/security.md, "Return codes").
+ * authorization endpoint (docs/security.md, "What each hook returns").
  * An RFC 6749 §5.2 error code in the body (printable ASCII, bounded) is
  * copied into errcode and decides, whatever the status:
  *  - OA2_ERR_DENIED, a refusal of the user: invalid_grant,
