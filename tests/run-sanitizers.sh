@@ -10,7 +10,8 @@
 #             instrumented program; the LD_PRELOADed log shim comes first,
 #             hence verify_asan_link_order=0.  Reports go to files
 #             (ASAN_OPTIONS/UBSAN_OPTIONS log_path) and any report fails.
-#   valgrind  a plain -O1 -g build; every PAM-stack script but faults.sh, symbols.sh
+#   valgrind  a plain -O1 -g build; every PAM-stack script but faults.sh and
+#             outage.sh (timing checks; ASan covers them), symbols.sh
 #             and wipe.sh (its free() interposer would watch valgrind's allocator)
 #             (VALGRIND_TESTS to change) with pamtest and stress run under
 #             memcheck; any error or definite leak fails.
@@ -99,7 +100,7 @@ run_valgrind() {
 	(cd "$dir" && make -j"$jobs" check TESTS= >>"$work/valgrind.build.log" 2>&1)
 	# Every PAM-stack script but faults.sh, whose deadline checks are
 	# tuned for native speed (ASan covers it).
-	tests=${VALGRIND_TESTS:-$(cd "$dir" && tests_of '^tests/pam/' | tr ' ' '\n' | grep -v -e faults.sh -e symbols.sh -e wipe.sh | tr '\n' ' ')}
+	tests=${VALGRIND_TESTS:-$(cd "$dir" && tests_of '^tests/pam/' | tr ' ' '\n' | grep -v -e faults.sh -e outage.sh -e symbols.sh -e wipe.sh | tr '\n' ' ')}
 	(cd "$dir" &&
 		OA2_PAMTEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-fds=no --log-file=$rep/vg.%p" \
 		OA2_TEST_TIMEOUT=20 OA2_TEST_SLACK_MS=8000 \

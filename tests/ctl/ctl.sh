@@ -24,7 +24,7 @@ client_secret = ctl-secret
 ca_file = $PKI/ca.pem
 cache_dir = $TESTTMP/cache
 offline_dir = $TESTTMP/offline
-timeout = 5
+timeout = ${OA2_TEST_TIMEOUT:-5}
 CONF
 }
 { base_conf; cat <<CONF

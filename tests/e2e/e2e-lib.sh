@@ -196,7 +196,7 @@ client_id = $2
 client_secret = $3
 ca_file = $PKI/ca.pem
 scope = openid profile groups pam:login
-timeout = 5
+timeout = ${OA2_TEST_TIMEOUT:-5}
 connect_timeout = 3
 debug = yes
 CONF

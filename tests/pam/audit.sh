@@ -31,7 +31,7 @@ client_secret = $SECRET
 ca_file = $PKI/ca.pem
 cache_dir = $TESTTMP/cache
 offline_dir = $TESTTMP/offline
-timeout = 2
+timeout = ${OA2_TEST_TIMEOUT:-2}
 connect_timeout = 1
 qr_code = no
 CONF
@@ -152,7 +152,7 @@ done
 pwcase connect_failed conn ''
 pwcase dns_failed dns ''
 pwcase tls_failed tls ''
-pwcase timeout pw '{"delay_ms_for_path": {"/token": 4000}}'
+pwcase timeout pw "{\"delay_ms_for_path\": {\"/token\": $(( (${OA2_TEST_TIMEOUT:-2} + 2) * 1000 ))}}"
 pwcase redirect pw '{"redirect_for_path": {"/token": "https://127.0.0.1:9/elsewhere"}}'
 pwcase response_too_large pw '{"huge_body_for_path": {"/token": 400000}}'
 pwcase http_failed pw '{"close_for_path": {"/token": true}}'

@@ -34,7 +34,7 @@ client_secret = $SECRET
 ca_file = $PKI/ca.pem
 offline_cache = yes
 scope = openid profile
-timeout = 3
+timeout = ${OA2_TEST_TIMEOUT:-3}
 connect_timeout = 1
 qr_code = no
 CONF

@@ -23,7 +23,7 @@ cache_dir = $TESTTMP/cache
 offline_dir = $OFF
 offline_cache = yes
 scope = openid profile admin
-timeout = 3
+timeout = ${OA2_TEST_TIMEOUT:-3}
 CONF
 write_service off <<SVC
 auth required @MODULE@ config=$CONF debug
