@@ -4,7 +4,7 @@
 # be configured in place, which stops out-of-tree builds):
 #
 #   asan      gcc -fsanitize=address,undefined (--enable-sanitizers); the
-#             unit tests, every PAM-stack script and the fuzz corpus
+#             unit tests, every PAM-stack script but wipe.sh and the fuzz corpus
 #             replay.  pamtest and stress are linked with ASan themselves,
 #             so the module (also instrumented) is dlopened into an
 #             instrumented program; the LD_PRELOADed log shim comes first,
@@ -64,7 +64,9 @@ run_asan() {
 		return
 	fi
 	(cd "$dir" && make -j"$jobs" check TESTS= >>"$work/asan.build.log" 2>&1)
-	tests=$(cd "$dir" && tests_of '.')
+	# All but wipe.sh: its free() interposer cannot be preloaded in front
+	# of a program linked with ASan's own allocator.
+	tests=$(cd "$dir" && tests_of '.' | tr ' ' '\n' | grep -v -e wipe.sh | tr '\n' ' ')
 	(cd "$dir" &&
 		ASAN_OPTIONS="log_path=$rep/asan:detect_leaks=1:verify_asan_link_order=0:abort_on_error=0" \
 		UBSAN_OPTIONS="log_path=$rep/ubsan:print_stacktrace=1:halt_on_error=1" \
