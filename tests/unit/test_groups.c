@@ -453,6 +453,82 @@ test_record(void)
 	}
 	ok(back == NULL, "nothing returned on refusal");
 	free(rec);
+	rec = NULL;
+
+	/* A machine that booted seconds ago: CLOCK_BOOTTIME stamps are
+	 * small, and the arithmetic must hold at 0 and at the edges. */
+	rc = grantstore_format(g, bid, &k, 5, &rec, &len);
+	is_int(rc, 0, "format a record made at boot time 5 s");
+	ok(rec != NULL && strstr(rec, "\ncreated 5\n") != NULL,
+	    "stamp written as 5");
+	rc = grantstore_parse(rec, len, bid, &k, 5, "alice", &back, &why);
+	ok(rc == 0 && back != NULL, "boot 5 s, read at 5 s: good (%s)", why);
+	grant_free(&back);
+	rc = grantstore_parse(rec, len, bid, &k, 5 + GRANTSTORE_TTL, "alice",
+	    &back, &why);
+	ok(rc == 0 && back != NULL, "boot 5 s, read %d s later: good (%s)",
+	    GRANTSTORE_TTL, why);
+	grant_free(&back);
+	rc = grantstore_parse(rec, len, bid, &k, 5 + GRANTSTORE_TTL + 1,
+	    "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "boot 5 s, read %d s later: expired (%s)", GRANTSTORE_TTL + 1,
+	    why);
+	rc = grantstore_parse(rec, len, bid, &k, 4, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "boot 5 s, read at 4 s (future stamp): expired (%s)", why);
+	rc = grantstore_parse(rec, len, bid, &k, 0, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "boot 5 s, read at 0 s: expired (%s)", why);
+	rc = grantstore_parse(rec, len, bid, &k, -1, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "no boot clock when reading (now -1): expired (%s)", why);
+	free(rec);
+	rec = NULL;
+	rc = grantstore_format(g, bid, &k, 0, &rec, &len);
+	is_int(rc, 0, "format a record made at boot time 0");
+	rc = grantstore_parse(rec, len, bid, &k, 0, "alice", &back, &why);
+	ok(rc == 0 && back != NULL, "stamp 0 read at 0: good (%s)", why);
+	grant_free(&back);
+	free(rec);
+	rec = NULL;
+	rc = grantstore_format(g, bid, &k, -1, &rec, &len);
+	ok(rc == OA2_ERR_CONFIG && rec == NULL,
+	    "no boot clock when writing (now -1): no record (rc %d)", rc);
+	free(rec);
+	rec = NULL;
+	{
+		/* Stamps written by hand: negative, huge, far future. */
+		static const char *const stamps[] = {
+			"-5", "-0", "+5", " 5", "", "5x",
+			"9223372036854775808", "18446744073709551615",
+			"9999999999999999999", "1000000", "1000", "0890",
+		};
+		static const char *const whys[] = {
+			"malformed", "malformed", "malformed", "malformed",
+			"malformed", "malformed", "expired", "malformed",
+			"expired", "expired", "ok", "ok",
+		};
+		char buf[1024];
+		char uhex[16];
+		int n;
+
+		snprintf(uhex, sizeof(uhex), "616c696365");
+		for (size_t i = 0; i < sizeof(stamps) / sizeof(stamps[0]);
+		    i++) {
+			n = snprintf(buf, sizeof(buf), "%sboot %s\n"
+			    "session %ld %llu\ncreated %s\nuser %s\n",
+			    "pam_oauth2 grant 1\n", bid, (long)k.sid, k.start,
+			    stamps[i], uhex);
+			rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010,
+			    "alice", &back, &why);
+			ok(strcmp(why, whys[i]) == 0 && (strcmp(whys[i], "ok") == 0 ?
+			    rc == 0 && back != NULL : rc == OA2_ERR_DENIED &&
+			    back == NULL), "created \"%s\" read at 1010: %s "
+			    "(rc %d, %s)", stamps[i], whys[i], rc, why);
+			grant_free(&back);
+		}
+	}
 	grant_free(&g);
 
 	rc = grantstore_parse_stat("4242 (sshd: a) (b) S 1 4242 4242 0 -1 "
