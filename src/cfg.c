@@ -84,6 +84,8 @@ static const struct opt opts[] = {
 	{ "allow_gid0",         OPT_BOOL,   M(allow_gid0),         0, 0, false },
 	{ "group_sync",         OPT_BOOL,   M(group_sync),         0, 0, false },
 	{ "state_dir",          OPT_STR,    M(state_dir),          0, 0, false },
+	{ "min_uid",            OPT_LONG,   M(min_uid),            1, 2147483647,
+	    false },
 };
 
 const char *const cfg_keys[] = {
@@ -95,7 +97,7 @@ const char *const cfg_keys[] = {
 	"cache_dir", "offline_cache", "offline_max_age", "offline_dir",
 	"debug", "use_first_pass", "try_first_pass", "groups_claim",
 	"required_scopes", "allow_gid0", "group_sync", "state_dir",
-	"audit_hash_sub", NULL
+	"audit_hash_sub", "min_uid", NULL
 };
 
 static int
@@ -139,6 +141,7 @@ cfg_new(void)
 	c->device_timeout = 110;
 	c->qr_code = true;
 	c->offline_max_age = 7 * 86400;
+	c->min_uid = 1000;
 	return c;
 }
 
