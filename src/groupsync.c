@@ -468,7 +468,8 @@ gfile_edit(struct gfile *f, const char *user, const struct group_list *add,
 }
 
 /*
- * The journal of revocations (DIR/.pam_oauth2-groupsync, root, 0600):
+ * The journal of revocations (DIR/.pam_oauth2-groupsync, owned like the
+ * group file, i.e. root, mode 0600):
  * "pam_oauth2 groupsync 1" then one "USER GROUP" line per membership
  * being removed.  It is in place before the first of the two files is
  * replaced and removed after the second, so a process killed between the
@@ -528,10 +529,11 @@ journal_replay(const struct buf *j, struct gfile *files, size_t nfiles,
 	return rc;
 }
 
-/* Read the journal at path into j (j->len 0 when there is none).
+/* Read the journal at path into j (j->len 0 when there is none); it
+ * must belong to owner (the group file's: root) and be private.
  * Returns 0 or OA2_ERR_CONFIG (unsafe or unreadable). */
 static int
-journal_read(const char *path, struct buf *j)
+journal_read(const char *path, uid_t owner, struct buf *j)
 {
 	struct stat st;
 	int fd, rc = OA2_ERR_CONFIG;
@@ -539,7 +541,7 @@ journal_read(const char *path, struct buf *j)
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : OA2_ERR_CONFIG;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner ||
 	    (st.st_mode & 077) != 0 || st.st_size > JOURNAL_MAX)
 		goto out;
 	rc = read_file(fd, &st, j);
@@ -613,7 +615,7 @@ groupsync_apply(const char *path, const char *user,
 
 		sweep_tmp(dir, bases, 3);
 	}
-	rc = journal_read(jpath, &old);
+	rc = journal_read(jpath, files[1].st.st_uid, &old);
 	if (rc == 0 && old.len > 0) {
 		replay = true;
 		rc = journal_replay(&old, files, 2, &removed);
@@ -666,8 +668,8 @@ groupsync_apply(const char *path, const char *user,
 			if (rc == 0)
 				rc = buf_add(&jnew, "\n", 1);
 		}
-		jst.st_uid = 0;
-		jst.st_gid = 0;
+		jst.st_uid = files[1].st.st_uid;
+		jst.st_gid = files[1].st.st_gid;
 		jst.st_mode = 0600;
 		if (rc == 0)
 			rc = write_tmp(jpath, "", &jst, &jnew, jtmp,

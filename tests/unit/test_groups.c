@@ -622,6 +622,41 @@ test_sync(void)
 	snprintf(path, sizeof(path), "%s.oa2.%ld", gpath, (long)getpid());
 	ok(access(path, F_OK) != 0, "no temporary file left");
 
+	/* A journal left by a group_sync killed between its renames:
+	 * the next call, for another user, finishes the revocation first;
+	 * a stale new file of the dead process goes too. */
+	write_file("group", "oa2ga:x:2001:carol,alice\noa2gb:x:2002:bob\n",
+	    0644);
+	chown(gpath, 0, 42);
+	write_file(".pam_oauth2-groupsync",
+	    "pam_oauth2 groupsync 1\nalice oa2ga\n", 0600);
+	write_file("group.oa2.999999999", "half-done\n", 0644);
+	add.n = 0;
+	rc = groupsync_apply(gpath, "bob", &add, &add, &lc, &changed);
+	now = slurp(gpath);
+	ok(rc == 0 && changed && strcmp(now,
+	    "oa2ga:x:2001:carol\noa2gb:x:2002:bob\n") == 0,
+	    "journal replayed: alice removed, bob's line untouched (%s)", now);
+	free(now);
+	snprintf(path, sizeof(path), "%s/.pam_oauth2-groupsync", dir);
+	ok(access(path, F_OK) != 0, "journal removed once both are final");
+	snprintf(path, sizeof(path), "%s.oa2.999999999", gpath);
+	ok(access(path, F_OK) != 0, "a dead process's new file removed");
+	write_file(".pam_oauth2-groupsync", "garbage\n", 0600);
+	stat(gpath, &st1);
+	rc = groupsync_apply(gpath, "bob", &add, &add, &lc, &changed);
+	stat(gpath, &st2);
+	ok(rc == OA2_ERR_CONFIG && !changed && st1.st_ino == st2.st_ino,
+	    "an unreadable journal: error, nothing written");
+	write_file(".pam_oauth2-groupsync",
+	    "pam_oauth2 groupsync 1\nalice oa2ga\n", 0644);
+	rc = groupsync_apply(gpath, "bob", &add, &add, &lc, &changed);
+	ok(rc == OA2_ERR_CONFIG && !changed,
+	    "a journal others can read or write: refused");
+	snprintf(path, sizeof(path), "%s/.pam_oauth2-groupsync", dir);
+	unlink(path);
+	add.n = 2;
+
 	rc = groupsync_apply(gpath, "al:ice", &add, &mapped, &lc, &changed);
 	is_int(rc, OA2_ERR_CONFIG, "a user name with ':' is refused");
 	snprintf(path, sizeof(path), "%s/nonexistent/group", dir);
