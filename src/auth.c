@@ -25,6 +25,7 @@
 #include "log.h"
 #include "login.h"
 #include "offline.h"
+#include "outage.h"
 #include "secret.h"
 #include "token.h"
 
@@ -67,8 +68,12 @@ run_device(struct pam_handle *pamh, const struct cfg *cfg,
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "this host");
 	host[sizeof(host) - 1] = '\0';
+	rc = outage_before(cfg, lc, why);
+	if (rc != 0)
+		return rc;
 	rc = grant_device(lg, show_prompt, pamh, host);
 	*why = lg->why;
+	outage_after(cfg, lc, lg, rc);
 	return rc;
 }
 
@@ -199,8 +204,12 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 		*why = "init";
 		goto out;
 	}
-	rc = grant_password(lg, password, otp);
-	*why = lg->why;
+	rc = outage_before(cfg, lc, why);
+	if (rc == 0) {
+		rc = grant_password(lg, password, otp);
+		*why = lg->why;
+		outage_after(cfg, lc, lg, rc);
+	}
 	rc = offline_after(cfg, lc, user, password, lg, rc, why);
 	log_debug(lc, "password grant: %d request(s), password length %zu",
 	    lg->requests, strlen(password));

@@ -164,8 +164,10 @@ cache_clear(const char *dir)
 	if (d == NULL)
 		return errno == ENOENT ? 0 : OA2_ERR_CONFIG;
 	while ((de = readdir(d)) != NULL) {
+		/* "o-": the outage stamp (outage.h) ends with them. */
 		if (strncmp(de->d_name, ENTRY_PREFIX,
 		    strlen(ENTRY_PREFIX)) != 0 &&
+		    strncmp(de->d_name, "o-", 2) != 0 &&
 		    strncmp(de->d_name, ".tmp-", 5) != 0)
 			continue;
 		if (unlinkat(dirfd(d), de->d_name, 0) != 0)

@@ -50,7 +50,8 @@ int cache_get(const char *dir, const char *key, struct cache_entry *out);
 int cache_put(const char *dir, const char *key, const char *body,
     size_t len, long max_age, time_t now);
 
-/* Remove every entry (pam_oauth2ctl cache clear, tests). */
+/* Remove every entry, and the outage stamp: an admin who clears the
+ * cache ends an outage_window (pam_oauth2ctl cache clear, tests). */
 int cache_clear(const char *dir);
 
 /*

@@ -25,6 +25,7 @@
 #include "errors.h"
 #include "fsutil.h"
 #include "offline.h"
+#include "outage.h"
 #include "secret.h"
 
 #define SECRET_FILE_MAX 4096
@@ -33,7 +34,7 @@ static char *trim(char *s);
 
 enum opt_type {
 	OPT_URL, OPT_STR, OPT_SECRET, OPT_LONG, OPT_BOOL, OPT_AUTH, OPT_GRANTS,
-	OPT_OTP
+	OPT_OTP, OPT_REQUIRED, OPT_CLAIMS
 };
 
 struct opt {
@@ -75,12 +76,15 @@ static const struct opt opts[] = {
 	{ "offline_max_age",    OPT_LONG,   M(offline_max_age),    60, 31536000,
 	    false },
 	{ "offline_dir",        OPT_STR,    M(offline_dir),        0, 0, false },
+	{ "outage_window",      OPT_LONG,   M(outage_window),      0,
+	    OUTAGE_MAX_WINDOW, false },
 	{ "debug",              OPT_BOOL,   M(debug),              0, 0, false },
 	{ "audit_hash_sub",     OPT_BOOL,   M(audit_hash_sub),     0, 0, false },
 	{ "use_first_pass",     OPT_BOOL,   M(use_first_pass),     0, 0, true },
 	{ "try_first_pass",     OPT_BOOL,   M(try_first_pass),     0, 0, true },
 	{ "groups_claim",       OPT_STR,    M(groups_claim),       0, 0, false },
-	{ "required_scopes",    OPT_STR,    M(required_scopes),    0, 0, false },
+	{ "required_scopes",    OPT_REQUIRED, M(required),         0, 0, false },
+	{ "required_claims",    OPT_CLAIMS, M(required_claims),    0, 0, false },
 	{ "allow_gid0",         OPT_BOOL,   M(allow_gid0),         0, 0, false },
 	{ "group_sync",         OPT_BOOL,   M(group_sync),         0, 0, false },
 	{ "state_dir",          OPT_STR,    M(state_dir),          0, 0, false },
@@ -95,10 +99,41 @@ const char *const cfg_keys[] = {
 	"timeout", "connect_timeout", "grants", "device_authorization_endpoint",
 	"device_timeout", "qr_code", "otp", "otp_param", "otp_append",
 	"cache_dir", "offline_cache", "offline_max_age", "offline_dir",
+	"outage_window",
 	"debug", "use_first_pass", "try_first_pass", "groups_claim",
 	"required_scopes", "allow_gid0", "group_sync", "state_dir",
-	"audit_hash_sub", "min_uid", NULL
+	"audit_hash_sub", "required_claims", "min_uid", NULL
 };
+
+const struct cfg_source_info cfg_sources[CFG_SRC_COUNT] = {
+	[CFG_SRC_SCOPE] = { "scope", "a granted scope", true },
+	[CFG_SRC_CLAIM] = { "claim", "a value of groups_claim", false },
+};
+
+const char *
+cfg_source_name(enum cfg_source src)
+{
+	if ((unsigned)src >= CFG_SRC_COUNT)
+		return "?";
+	return cfg_sources[src].prefix;
+}
+
+int
+cfg_source_parse(const char *s, size_t len, enum cfg_source *src,
+    size_t *value_off)
+{
+	for (unsigned i = 0; i < CFG_SRC_COUNT; i++) {
+		size_t pl = strlen(cfg_sources[i].prefix);
+
+		if (len > pl && memcmp(s, cfg_sources[i].prefix, pl) == 0 &&
+		    s[pl] == ':') {
+			*src = (enum cfg_source)i;
+			*value_off = pl + 1;
+			return 0;
+		}
+	}
+	return -1;
+}
 
 static int
 fail(char *err, size_t errlen, const char *fmt, ...)
@@ -142,6 +177,7 @@ cfg_new(void)
 	c->qr_code = true;
 	c->offline_max_age = 7 * 86400;
 	c->min_uid = 1000;
+	c->outage_window = OUTAGE_DEFAULT_WINDOW;
 	return c;
 }
 
@@ -171,7 +207,14 @@ cfg_free(struct cfg **cp)
 	free(c->cache_dir);
 	free(c->offline_dir);
 	free(c->groups_claim);
-	free(c->required_scopes);
+	for (size_t i = 0; i < c->nrequired; i++)
+		free(c->required[i].value);
+	free(c->required);
+	for (size_t i = 0; i < c->nrequired_claims; i++) {
+		free(c->required_claims[i].name);
+		free(c->required_claims[i].value);
+	}
+	free(c->required_claims);
 	free(c->state_dir);
 	for (size_t i = 0; i < c->ngroup_map; i++) {
 		free(c->group_map[i].value);
@@ -286,6 +329,252 @@ set_string(char **slot, const char *v, bool secret)
 	return 0;
 }
 
+/*
+ * "scope:V (a granted scope) or claim:V (a value of groups_claim)": what
+ * to write instead of the unprefixed v (its first n bytes), for errors.
+ */
+static const char *
+source_hint(const char *v, size_t n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < CFG_SRC_COUNT && o < len; i++) {
+		int w = snprintf(buf + o, len - o, "%s%s:%.*s (%s)",
+		    i == 0 ? "" : i + 1 == CFG_SRC_COUNT ? " or " : ", ",
+		    cfg_sources[i].prefix, (int)n, v, cfg_sources[i].what);
+
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+	return buf;
+}
+
+/*
+ * Check the VALUE of a sourced entry: not empty; a scope is a scope-token
+ * (RFC 6749 §3.3: %x21 / %x23-5B / %x5D-7E); any other value has no
+ * control characters.  Returns NULL or what is wrong.
+ */
+static const char *
+bad_source_value(enum cfg_source src, const char *v, size_t n)
+{
+	if (n == 0)
+		return "an empty value";
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v[i];
+
+		if (cfg_sources[src].scope_token && (ch <= 0x20 ||
+		    ch >= 0x7f || ch == '"' || ch == '\\'))
+			return "a character a scope cannot hold (RFC 6749 "
+			    "\xc2\xa7" "3.3: no space, '\"' or '\\')";
+		if (ch < 0x20 || ch == 0x7f)
+			return "a control character";
+	}
+	return NULL;
+}
+
+/* required_scopes: "scope:X claim:Y ...", each entry sourced, all needed.
+ * Replaces an earlier list only when the whole value is good. */
+static int
+parse_required(struct cfg *c, const char *v, const char *origin, char *err,
+    size_t errlen)
+{
+	struct cfg_value *list = NULL;
+	size_t n = 0;
+	char hint[CFG_ERR_LEN / 2];
+	int rc = 0;
+
+	while (*v != '\0' && rc == 0) {
+		struct cfg_value *grown;
+		enum cfg_source src;
+		size_t len, off;
+		const char *bad;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		len = strcspn(v, " \t");
+		if (len == 0)
+			break;
+		if (cfg_source_parse(v, len, &src, &off) != 0) {
+			rc = fail(err, errlen, "%s: required_scopes entry "
+			    "\"%.*s\" must name its source: write %s", origin,
+			    (int)len, v, source_hint(v, len, hint,
+			    sizeof(hint)));
+			break;
+		}
+		bad = bad_source_value(src, v + off, len - off);
+		if (bad != NULL) {
+			rc = fail(err, errlen, "%s: required_scopes entry "
+			    "\"%.*s\" has %s", origin, (int)len, v, bad);
+			break;
+		}
+		if (n >= CFG_MAX_REQUIRED) {
+			rc = fail(err, errlen, "%s: required_scopes: more "
+			    "than %d entries", origin, CFG_MAX_REQUIRED);
+			break;
+		}
+		grown = realloc(list, (n + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			rc = OA2_ERR_NOMEM;
+			break;
+		}
+		list = grown;
+		list[n].src = src;
+		list[n].value = strndup(v + off, len - off);
+		if (list[n].value == NULL) {
+			rc = OA2_ERR_NOMEM;
+			break;
+		}
+		n++;
+		v += len;
+	}
+	if (rc == 0 && n == 0)
+		rc = fail(err, errlen, "%s: required_scopes is empty", origin);
+	if (rc != 0) {
+		for (size_t i = 0; i < n; i++)
+			free(list[i].value);
+		free(list);
+		return rc;
+	}
+	for (size_t i = 0; i < c->nrequired; i++)
+		free(c->required[i].value);
+	free(c->required);
+	c->required = list;
+	c->nrequired = n;
+	return 0;
+}
+
+/*
+ * One required_claims entry "NAME=VALUE" (len bytes at e) into *r: VALUE
+ * true or false is a JSON boolean; "..." (no '"' inside, no escapes) or
+ * any other word is a string compared byte for byte.  Returns 0, -1 (bad
+ * entry, *why says why) or OA2_ERR_NOMEM.
+ */
+static int
+parse_claim_req(const char *e, size_t len, struct cfg_claim_req *r,
+    const char **why)
+{
+	const char *eq = memchr(e, '=', len);
+	const char *val;
+	size_t nlen, vlen;
+	bool quoted;
+
+	memset(r, 0, sizeof(*r));
+	*why = "must be NAME=VALUE";
+	if (eq == NULL || eq == e)
+		return -1;
+	nlen = (size_t)(eq - e);
+	val = eq + 1;
+	vlen = len - nlen - 1;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)e[i] < 0x20 || e[i] == 0x7f) {
+			*why = "holds a control character";
+			return -1;
+		}
+	}
+	if (nlen >= 256 || e[0] == '.' || e[nlen - 1] == '.' ||
+	    memmem(e, nlen, "..", 2) != NULL) {
+		*why = "has a bad NAME (a claim name or dotted path, no "
+		    "empty part, under 256 bytes)";
+		return -1;
+	}
+	if (vlen == 0) {
+		*why = "has an empty VALUE (write NAME=\"\" for an empty "
+		    "string)";
+		return -1;
+	}
+	quoted = vlen >= 2 && val[0] == '"' && val[vlen - 1] == '"';
+	if (memchr(e, '"', nlen) != NULL || memchr(quoted ? val + 1 : val,
+	    '"', quoted ? vlen - 2 : vlen) != NULL) {
+		*why = "may hold '\"' only around the whole VALUE (no "
+		    "escapes)";
+		return -1;
+	}
+	if (quoted) {
+		r->kind = CFG_CLAIM_STRING;
+		r->value = strndup(val + 1, vlen - 2);
+		if (r->value == NULL)
+			return OA2_ERR_NOMEM;
+	} else if (vlen == 4 && memcmp(val, "true", 4) == 0) {
+		r->kind = CFG_CLAIM_TRUE;
+	} else if (vlen == 5 && memcmp(val, "false", 5) == 0) {
+		r->kind = CFG_CLAIM_FALSE;
+	} else {
+		r->kind = CFG_CLAIM_STRING;
+		r->value = strndup(val, vlen);
+		if (r->value == NULL)
+			return OA2_ERR_NOMEM;
+	}
+	r->name = strndup(e, nlen);
+	if (r->name == NULL) {
+		free(r->value);
+		r->value = NULL;
+		return OA2_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* required_claims: space-separated NAME=VALUE entries, all must hold.
+ * Replaces an earlier list only when the whole value is good. */
+static int
+parse_required_claims(struct cfg *c, const char *v, const char *origin,
+    char *err, size_t errlen)
+{
+	struct cfg_claim_req *list = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	while (*v != '\0' && rc == 0) {
+		struct cfg_claim_req *grown;
+		const char *why = NULL;
+		size_t len;
+
+		while (*v == ' ' || *v == '\t')
+			v++;
+		len = strcspn(v, " \t");
+		if (len == 0)
+			break;
+		if (n >= CFG_MAX_REQUIRED) {
+			rc = fail(err, errlen, "%s: required_claims: more "
+			    "than %d entries", origin, CFG_MAX_REQUIRED);
+			break;
+		}
+		grown = realloc(list, (n + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			rc = OA2_ERR_NOMEM;
+			break;
+		}
+		list = grown;
+		rc = parse_claim_req(v, len, &list[n], &why);
+		if (rc == -1)
+			rc = fail(err, errlen, "%s: required_claims entry "
+			    "\"%.*s\" %s", origin, (int)len, v, why);
+		if (rc != 0)
+			break;
+		n++;
+		v += len;
+	}
+	if (rc == 0 && n == 0)
+		rc = fail(err, errlen, "%s: required_claims is empty", origin);
+	if (rc != 0) {
+		for (size_t i = 0; i < n; i++) {
+			free(list[i].name);
+			free(list[i].value);
+		}
+		free(list);
+		return rc;
+	}
+	for (size_t i = 0; i < c->nrequired_claims; i++) {
+		free(c->required_claims[i].name);
+		free(c->required_claims[i].value);
+	}
+	free(c->required_claims);
+	c->required_claims = list;
+	c->nrequired_claims = n;
+	return 0;
+}
+
 int
 cfg_set(struct cfg *c, const char *key, const char *value,
     const char *origin, char *err, size_t errlen)
@@ -307,6 +596,13 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 		return fail(err, errlen,
 		    "%s: \"%s\" is a module argument, not a file option",
 		    origin, key);
+	/* The PAM service files are world-readable. */
+	if (o->type == OPT_SECRET && from_arg)
+		return fail(err, errlen,
+		    "%s: client_secret is not allowed as a module argument "
+		    "(files in /etc/pam.d are world-readable): put it in the "
+		    "root-only configuration file (mode 600) or in "
+		    "client_secret_file", origin);
 	switch (o->type) {
 	case OPT_URL:
 		if (!is_https_url(value))
@@ -360,6 +656,10 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 			return fail(err, errlen, "%s: otp must be no or prompt",
 			    origin);
 		return 0;
+	case OPT_REQUIRED:
+		return parse_required(c, value, origin, err, errlen);
+	case OPT_CLAIMS:
+		return parse_required_claims(c, value, origin, err, errlen);
 	}
 	return fail(err, errlen, "%s: %s: internal error", origin, key);
 }
@@ -383,29 +683,39 @@ valid_group_name(const char *g)
 }
 
 /*
- * One line of the [groups] section: "value = group, group".  value is a
- * scope or claim value (anything but control characters and '='); the
- * groups are local group names.  A value may appear only once.
+ * One line of the [groups] section: "SOURCE:VALUE = group, group", e.g.
+ * "scope:admin = wheel" or "claim:ops = adm" (cfg_sources[]).  A scope is
+ * a scope-token, any other value has no control characters (nor '=');
+ * the groups are local group names.  A key may appear only once.
  */
 static int
-add_group_map(struct cfg *c, const char *value, char *groups,
+add_group_map(struct cfg *c, const char *key, char *groups,
     const char *origin, char *err, size_t errlen)
 {
 	struct cfg_group_map *m, *grown;
 	char *tok, *save = NULL;
+	char hint[CFG_ERR_LEN / 2];
+	const char *value, *bad;
+	enum cfg_source src;
+	size_t off;
 
-	if (*value == '\0')
+	if (*key == '\0')
 		return fail(err, errlen, "%s: [groups] entry without a value",
 		    origin);
-	for (const char *p = value; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			return fail(err, errlen,
-			    "%s: control character in a [groups] value", origin);
-	}
+	if (cfg_source_parse(key, strlen(key), &src, &off) != 0)
+		return fail(err, errlen, "%s: [groups] key \"%s\" must name "
+		    "its source: write %s", origin, key, source_hint(key,
+		    strlen(key), hint, sizeof(hint)));
+	value = key + off;
+	bad = bad_source_value(src, value, strlen(value));
+	if (bad != NULL)
+		return fail(err, errlen, "%s: [groups] key \"%s\" has %s",
+		    origin, key, bad);
 	for (size_t i = 0; i < c->ngroup_map; i++) {
-		if (strcmp(c->group_map[i].value, value) == 0)
+		if (c->group_map[i].src == src &&
+		    strcmp(c->group_map[i].value, value) == 0)
 			return fail(err, errlen,
-			    "%s: \"%s\" is mapped twice", origin, value);
+			    "%s: \"%s\" is mapped twice", origin, key);
 	}
 	if (c->ngroup_map >= CFG_MAX_GROUP_MAP)
 		return fail(err, errlen, "%s: more than %d [groups] entries",
@@ -416,6 +726,7 @@ add_group_map(struct cfg *c, const char *value, char *groups,
 	c->group_map = grown;
 	m = &c->group_map[c->ngroup_map];
 	memset(m, 0, sizeof(*m));
+	m->src = src;
 	m->value = strdup(value);
 	if (m->value == NULL)
 		return OA2_ERR_NOMEM;
@@ -443,7 +754,7 @@ add_group_map(struct cfg *c, const char *value, char *groups,
 	}
 	if (m->ngroups == 0)
 		return fail(err, errlen, "%s: no group for \"%s\"", origin,
-		    value);
+		    key);
 	return 0;
 }
 

@@ -32,16 +32,72 @@ enum cfg_otp {
 	CFG_OTP_PROMPT,          /* ask for a one-time code after the password */
 };
 
-/* One "[groups]" line: a scope or claim value and the local groups it
- * grants ("admin = wheel, docker"). */
-struct cfg_group_map {
+/*
+ * Where a value named by a mapping or gate comes from: every [groups] key
+ * and required_scopes entry is "SOURCE:VALUE" ("scope:admin",
+ * "claim:ops"), so a role named like a scope never passes for one.  The
+ * sources are listed in cfg_sources[] (prefix and a description for
+ * error messages); add a source there and here.
+ */
+enum cfg_source {
+	CFG_SRC_SCOPE = 0,       /* a granted scope token (RFC 6749 §3.3) */
+	CFG_SRC_CLAIM,           /* a value of groups_claim */
+	CFG_SRC_COUNT
+};
+
+struct cfg_source_info {
+	const char *prefix;      /* "scope", written "scope:VALUE" */
+	const char *what;        /* "a granted scope" */
+	bool scope_token;        /* VALUE must be a scope-token (§3.3) */
+};
+
+extern const struct cfg_source_info cfg_sources[CFG_SRC_COUNT];
+
+/* "scope" for CFG_SRC_SCOPE ("?" out of range). */
+const char *cfg_source_name(enum cfg_source s);
+
+/*
+ * Split "SOURCE:VALUE" (the first len bytes of s): 0 with *src and
+ * *value_off (the offset of VALUE) set, or -1 when s does not start with
+ * a known source prefix and ':'.
+ */
+int cfg_source_parse(const char *s, size_t len, enum cfg_source *src,
+    size_t *value_off);
+
+/* A value from one source ("scope:pam:login" is { CFG_SRC_SCOPE,
+ * "pam:login" }). */
+struct cfg_value {
+	enum cfg_source src;
 	char *value;
+};
+
+/* One "[groups]" line: a sourced value and the local groups it grants
+ * ("scope:admin = wheel, docker"). */
+struct cfg_group_map {
+	enum cfg_source src;
+	char *value;             /* without the source prefix */
 	char **groups;           /* ngroups names */
 	size_t ngroups;
 };
 
 #define CFG_MAX_GROUP_MAP 1024
 #define CFG_MAX_MAP_GROUPS 64
+#define CFG_MAX_REQUIRED 64      /* required_scopes / required_claims entries */
+
+/* One required_claims entry ("email_verified=true", "hd=corp.example"):
+ * true/false match only a JSON boolean, anything else only a JSON string
+ * equal byte for byte. */
+enum cfg_claim_kind {
+	CFG_CLAIM_TRUE = 1,
+	CFG_CLAIM_FALSE,
+	CFG_CLAIM_STRING,
+};
+
+struct cfg_claim_req {
+	char *name;              /* claim name (dotted path allowed) */
+	enum cfg_claim_kind kind;
+	char *value;             /* CFG_CLAIM_STRING only */
+};
 
 struct cfg {
 	char *path;              /* the file that was read */
@@ -72,14 +128,20 @@ struct cfg {
 	bool offline_cache;      /* keep a verifier for logins while the IdP is down */
 	long offline_max_age;    /* seconds */
 	char *offline_dir;
+	long outage_window;     /* seconds of fast failure after an outage (outage.h) */
 	bool otp_append;         /* append the code to the password instead */
 	bool debug;
 	bool audit_hash_sub;     /* decision lines carry a hash of sub */
 	bool use_first_pass;
 	bool try_first_pass;
 	/* Local groups from scopes and claims (groups.h). */
-	char *groups_claim;      /* dotted claim path, values map like scopes */
-	char *required_scopes;   /* space-separated, all needed (acct_mgmt) */
+	char *groups_claim;      /* dotted claim path; its values map as claim:V */
+	/* required_scopes: all needed (authenticate and acct_mgmt) */
+	struct cfg_value *required;
+	size_t nrequired;
+	/* required_claims: all must hold (authenticate) */
+	struct cfg_claim_req *required_claims;
+	size_t nrequired_claims;
 	bool allow_gid0;         /* a mapped group may have GID 0 */
 	bool group_sync;         /* also write memberships into /etc/group */
 	char *state_dir;         /* grant store (grantstore.h); NULL: default */

@@ -40,7 +40,7 @@ claims_parse(const char *json, size_t len, struct claims **out)
 	*out = c;
 	rc = 0;
 out:
-	json_object_put(root);
+	json_put_wiped(root);
 	return rc;
 }
 
@@ -62,7 +62,7 @@ claims_free(struct claims **c)
 {
 	if (c == NULL || *c == NULL)
 		return;
-	json_object_put((*c)->root);
+	json_put_wiped((*c)->root);
 	free(*c);
 	*c = NULL;
 }
@@ -141,6 +141,25 @@ claims_get_int64(const struct claims *c, const char *name, int64_t *out)
 	if (rc != 0)
 		return rc;
 	return json_get_int64(parent, leaf, out);
+}
+
+int
+claims_get_bool(const struct claims *c, const char *name, bool *out)
+{
+	struct json_object *parent = NULL, *v = NULL;
+	char leaf[CLAIMS_MAX_PATH];
+	int rc;
+
+	*out = false;
+	rc = claims_resolve(c, name, &parent, leaf);
+	if (rc != 0)
+		return rc;
+	if (!json_object_object_get_ex(parent, leaf, &v) || v == NULL)
+		return OA2_ERR_NOTFOUND;
+	if (!json_object_is_type(v, json_type_boolean))
+		return OA2_ERR_BAD_RESPONSE;
+	*out = json_object_get_boolean(v) != 0;
+	return 0;
 }
 
 /*

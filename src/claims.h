@@ -6,6 +6,7 @@
 #ifndef OA2_CLAIMS_H
 #define OA2_CLAIMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,8 @@ int claims_get_string(const struct claims *c, const char *name,
     const char **out);
 int claims_get_int64(const struct claims *c, const char *name,
     int64_t *out);
+/* A JSON boolean (true/false only: no string "true", no number). */
+int claims_get_bool(const struct claims *c, const char *name, bool *out);
 
 /*
  * A claim that is a string or an array of strings: *out is a malloc'd

@@ -105,7 +105,7 @@ discovery_parse(const char *issuer, const char *body, size_t len,
 		rc = take_url(obj, "device_authorization_endpoint", false,
 		    &out->device, why);
 out:
-	json_object_put(obj);
+	json_put_wiped(obj);
 	if (rc != 0)
 		endpoints_clear(out);
 	return rc;

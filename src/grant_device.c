@@ -121,7 +121,7 @@ device_parse(long status, const char *body, size_t len,
 		return rc;
 	}
 	rc = parse_body(obj, out, why);
-	json_object_put(obj);
+	json_put_wiped(obj);
 	if (rc != 0)
 		device_auth_clear(out);
 	return rc;

@@ -17,13 +17,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cfg.h"
 #include "errors.h"
 #include "fsutil.h"
 #include "grantstore.h"
 #include "groups.h"
 #include "log.h"
 
-#define MAGIC "pam_oauth2 grant 1\n"
+/* Version 2: every value names its source ("value scope:HEX"); a
+ * version 1 record (values without a source) is refused as malformed. */
+#define MAGIC "pam_oauth2 grant 2\n"
 #define BOOT_ID_LEN 36
 #define SWEEP_MAX 4096
 
@@ -221,7 +224,8 @@ grantstore_format(const struct grant *g, const char *bid,
 		return OA2_ERR_CONFIG;
 	cap = 256 + 2 * strlen(g->user);
 	for (size_t i = 0; i < g->n; i++)
-		cap += 8 + 2 * strlen(g->values[i]);
+		cap += 16 + strlen(cfg_source_name(g->values[i].src)) +
+		    2 * strlen(g->values[i].value);
 	if (cap > GRANTSTORE_MAX_RECORD)
 		return OA2_ERR_NOMEM;
 	buf = malloc(cap);
@@ -238,10 +242,17 @@ grantstore_format(const struct grant *g, const char *bid,
 	o += 2 * strlen(g->user);
 	buf[o++] = '\n';
 	for (size_t i = 0; i < g->n; i++) {
-		memcpy(buf + o, "value ", 6);
-		o += 6;
-		hex_put(buf + o, g->values[i], strlen(g->values[i]));
-		o += 2 * strlen(g->values[i]);
+		const char *src = cfg_source_name(g->values[i].src);
+		const char *v = g->values[i].value;
+
+		w = snprintf(buf + o, cap - o, "value %s:", src);
+		if (w < 0 || (size_t)w >= cap - o) {
+			free(buf);
+			return OA2_ERR_NOMEM;
+		}
+		o += (size_t)w;
+		hex_put(buf + o, v, strlen(v));
+		o += 2 * strlen(v);
 		buf[o++] = '\n';
 	}
 	buf[o] = '\0';
@@ -361,10 +372,14 @@ grantstore_parse(const char *buf, size_t len, const char *bid,
 		goto out;
 	}
 	while (next_line(&p, end, &line, &n)) {
-		if (!take_prefix(&line, &n, "value "))
+		enum cfg_source src;
+		size_t off;
+
+		if (!take_prefix(&line, &n, "value ") ||
+		    cfg_source_parse(line, n, &src, &off) != 0)
 			goto out;
-		v = hex_get(line, n, &nomem);
-		if (v == NULL || grant_add(g, v, &dropped) != 0) {
+		v = hex_get(line + off, n - off, &nomem);
+		if (v == NULL || grant_add(g, src, v, &dropped) != 0) {
 			nomem = nomem || v != NULL;
 			goto out;
 		}

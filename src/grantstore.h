@@ -14,7 +14,7 @@
  * Records live in a root-only directory (state_dir, mode 0700, checked on
  * every use), are written atomically (O_EXCL temporary file + rename, mode
  * 0600), hold the boot id, session, creation time, user and granted values
- * (hex), live GRANTSTORE_TTL seconds, and are consumed once: the taker
+ * (each with its source, "value scope:HEX"), live GRANTSTORE_TTL seconds, and are consumed once: the taker
  * renames the record to a name of its own before reading it, so only one
  * process can take it.
  */

@@ -1,6 +1,7 @@
 /*
- * groups.c - grants (scope tokens and claim values), the required_scopes
- * gate, the [groups] mapping to local groups, and setgroups.
+ * groups.c - grants (scope tokens and claim values, each with its
+ * source), the required_scopes and required_claims gates, the [groups]
+ * mapping to local groups, and setgroups.
  */
 #include "config.h"
 
@@ -50,7 +51,7 @@ grant_free(struct grant **gp)
 		return;
 	g = *gp;
 	for (size_t i = 0; i < g->n; i++)
-		free(g->values[i]);
+		free(g->values[i].value);
 	free(g->values);
 	free(g->user);
 	free(g);
@@ -58,24 +59,27 @@ grant_free(struct grant **gp)
 }
 
 bool
-grant_has(const struct grant *g, const char *value)
+grant_has(const struct grant *g, enum cfg_source src, const char *value)
 {
 	if (g == NULL)
 		return false;
 	for (size_t i = 0; i < g->n; i++) {
-		if (strcmp(g->values[i], value) == 0)
+		if (g->values[i].src == src &&
+		    strcmp(g->values[i].value, value) == 0)
 			return true;
 	}
 	return false;
 }
 
 int
-grant_add(struct grant *g, const char *value, bool *dropped)
+grant_add(struct grant *g, enum cfg_source src, const char *value,
+    bool *dropped)
 {
-	char **grown, *copy;
+	struct cfg_value *grown;
+	char *copy;
 	size_t len = strlen(value);
 
-	if (len == 0 || grant_has(g, value))
+	if (len == 0 || grant_has(g, src, value))
 		return 0;
 	if (len > GRANT_MAX_VALUE || g->n >= GRANT_MAX_VALUES) {
 		if (dropped != NULL)
@@ -91,7 +95,9 @@ grant_add(struct grant *g, const char *value, bool *dropped)
 		return OA2_ERR_NOMEM;
 	}
 	g->values = grown;
-	g->values[g->n++] = copy;
+	g->values[g->n].src = src;
+	g->values[g->n].value = copy;
+	g->n++;
 	return 0;
 }
 
@@ -146,7 +152,7 @@ add_tokens(struct grant *g, const char *s, bool *dropped)
 		} else {
 			memcpy(tok, s, n);
 			tok[n] = '\0';
-			rc = grant_add(g, tok, dropped);
+			rc = grant_add(g, CFG_SRC_SCOPE, tok, dropped);
 			if (rc != 0)
 				return rc;
 		}
@@ -193,7 +199,7 @@ grant_from_login(const struct cfg *cfg, const struct log_ctx *lc,
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
-			rc = grant_add(g, vals[i], &dropped);
+			rc = grant_add(g, CFG_SRC_CLAIM, vals[i], &dropped);
 			if (rc != 0)
 				goto out;
 		}
@@ -211,39 +217,73 @@ out:
 }
 
 int
-groups_check_required(const char *required, const struct grant *g,
+groups_check_required(const struct cfg *cfg, const struct grant *g,
     char *missing, size_t missing_len)
 {
-	char tok[GRANT_MAX_VALUE + 2];
-	const char *s = required;
+	if (missing != NULL && missing_len > 0)
+		missing[0] = '\0';
+	for (size_t i = 0; i < cfg->nrequired; i++) {
+		const struct cfg_value *r = &cfg->required[i];
+
+		if (!grant_has(g, r->src, r->value)) {
+			if (missing != NULL && missing_len > 0)
+				snprintf(missing, missing_len, "%s:%s",
+				    cfg_source_name(r->src), r->value);
+			return OA2_ERR_PERM;
+		}
+	}
+	return 0;
+}
+
+/* Does required_claims entry r hold in claims?  *why says why not. */
+static bool
+claim_holds(const struct claims *claims, const struct cfg_claim_req *r,
+    const char **why)
+{
+	const char *s = NULL;
+	bool b = false;
+	int rc;
+
+	if (r->kind == CFG_CLAIM_STRING)
+		rc = claims_get_string(claims, r->name, &s);
+	else
+		rc = claims_get_bool(claims, r->name, &b);
+	if (rc == OA2_ERR_NOTFOUND) {
+		*why = "is absent";
+		return false;
+	}
+	if (rc != 0) {
+		*why = r->kind == CFG_CLAIM_STRING ? "is not a JSON string" :
+		    "is not a JSON boolean";
+		return false;
+	}
+	*why = "has another value";
+	if (r->kind == CFG_CLAIM_STRING)
+		return strcmp(s, r->value) == 0;
+	return b == (r->kind == CFG_CLAIM_TRUE);
+}
+
+int
+groups_check_claims(const struct cfg *cfg, const struct claims *claims,
+    const struct log_ctx *lc, char *missing, size_t missing_len)
+{
+	char en[LOG_ESC_MAX];
 
 	if (missing != NULL && missing_len > 0)
 		missing[0] = '\0';
-	if (s == NULL)
-		return 0;
-	while (*s != '\0') {
-		size_t n;
+	for (size_t i = 0; i < cfg->nrequired_claims; i++) {
+		const struct cfg_claim_req *r = &cfg->required_claims[i];
+		const char *why = "is absent (no claims)";
 
-		while (*s == ' ' || *s == '\t')
-			s++;
-		n = strcspn(s, " \t");
-		if (n == 0)
-			break;
-		/* A value longer than any grant can hold is never granted. */
-		if (n > GRANT_MAX_VALUE) {
-			if (missing != NULL && missing_len > 0)
-				snprintf(missing, missing_len, "%.*s",
-				    (int)n, s);
-			return OA2_ERR_PERM;
-		}
-		memcpy(tok, s, n);
-		tok[n] = '\0';
-		if (!grant_has(g, tok)) {
-			if (missing != NULL && missing_len > 0)
-				snprintf(missing, missing_len, "%s", tok);
-			return OA2_ERR_PERM;
-		}
-		s += n;
+		if (claims != NULL && claim_holds(claims, r, &why))
+			continue;
+		if (missing != NULL && missing_len > 0)
+			snprintf(missing, missing_len, "%s", r->name);
+		log_msg(lc, LOG_WARNING, "required_claims: claim %s %s "
+		    "(required: %s)", log_escape(r->name, en, sizeof(en)),
+		    why, r->kind == CFG_CLAIM_TRUE ? "true" :
+		    r->kind == CFG_CLAIM_FALSE ? "false" : "a string");
+		return OA2_ERR_PERM;
 	}
 	return 0;
 }
@@ -334,7 +374,7 @@ groups_map(const struct cfg *cfg, const struct grant *g,
 		return OA2_ERR_NOMEM;
 	for (size_t i = 0; i < cfg->ngroup_map && rc == 0; i++) {
 		const struct cfg_group_map *m = &cfg->group_map[i];
-		bool is_granted = grant_has(g, m->value);
+		bool is_granted = grant_has(g, m->src, m->value);
 
 		if (!is_granted && mapped == NULL)
 			continue;
@@ -345,10 +385,11 @@ groups_map(const struct cfg *cfg, const struct grant *g,
 				if (is_granted && seen_once(reported,
 				    m->groups[j]))
 					log_msg(lc, LOG_WARNING,
-					    "group %s (mapped from %s) does "
-					    "not exist: not granted",
+					    "group %s (mapped from %s:%s) "
+					    "does not exist: not granted",
 					    log_escape(m->groups[j], en,
 					    sizeof(en)),
+					    cfg_source_name(m->src),
 					    log_escape(m->value, ev,
 					    sizeof(ev)));
 				continue;
@@ -357,11 +398,12 @@ groups_map(const struct cfg *cfg, const struct grant *g,
 				if (is_granted && seen_once(reported,
 				    m->groups[j]))
 					log_msg(lc, LOG_WARNING,
-					    "group %s (mapped from %s) has "
-					    "GID 0: not granted without "
+					    "group %s (mapped from %s:%s) "
+					    "has GID 0: not granted without "
 					    "allow_gid0",
 					    log_escape(m->groups[j], en,
 					    sizeof(en)),
+					    cfg_source_name(m->src),
 					    log_escape(m->value, ev,
 					    sizeof(ev)));
 				continue;

@@ -1,11 +1,14 @@
 /*
  * groups.h - local groups from what a login was granted.
  *
- * A grant is the list of values one login earned: the scope tokens of the
- * token response (RFC 6749 §5.1: when the response omits scope it is the
- * scope requested) and, with groups_claim, the values of that verified
- * claim.  The [groups] section of the configuration maps values to local
- * groups; required_scopes gates the account on values.
+ * A grant is the list of values one login earned, each with its source
+ * (cfg.h, enum cfg_source): the scope tokens of the token response
+ * (RFC 6749 §5.1: when the response omits scope it is the scope
+ * requested) and, with groups_claim, the values of that verified claim.
+ * The [groups] section of the configuration maps sourced values
+ * ("scope:admin", "claim:ops") to local groups; required_scopes gates the
+ * login on them and required_claims on claims of the identity.  A value
+ * from one source never matches an entry naming another.
  */
 #ifndef OA2_GROUPS_H
 #define OA2_GROUPS_H
@@ -13,6 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "cfg.h"
 
 struct cfg;
 struct claims;
@@ -23,7 +28,7 @@ struct log_ctx;
 
 struct grant {
 	char *user;              /* the PAM user this grant belongs to */
-	char **values;           /* n distinct values, in order seen */
+	struct cfg_value *values; /* n distinct (source, value), in order */
 	size_t n;
 	bool confirmed;          /* acct_mgmt passed for this login */
 };
@@ -34,15 +39,20 @@ int grant_new(const char *user, struct grant **out);
 
 void grant_free(struct grant **g);
 
-/* Add value unless it is already there, too long, or the grant is full
- * (then *dropped, if given, is set).  Returns 0 or OA2_ERR_NOMEM. */
-int grant_add(struct grant *g, const char *value, bool *dropped);
+/* Add value from src unless it is already there, too long, or the grant
+ * is full (then *dropped, if given, is set).  Returns 0 or
+ * OA2_ERR_NOMEM. */
+int grant_add(struct grant *g, enum cfg_source src, const char *value,
+    bool *dropped);
 
-bool grant_has(const struct grant *g, const char *value);
+/* Does g hold value from src (never from another source)? */
+bool grant_has(const struct grant *g, enum cfg_source src,
+    const char *value);
 
 /*
- * The grant of a verified login: every space-separated token of scope,
- * then, when groups_claim is set, the claim's values (a string or an array
+ * The grant of a verified login: every space-separated token of scope
+ * (CFG_SRC_SCOPE), then, when groups_claim is set, the claim's values
+ * (CFG_SRC_CLAIM) (a string or an array
  * of strings at that dotted path; absent or null is none; any other type
  * is OA2_ERR_BAD_RESPONSE with *why "groups_claim_type").  Returns 0,
  * OA2_ERR_BAD_RESPONSE or OA2_ERR_NOMEM.
@@ -52,12 +62,24 @@ int grant_from_login(const struct cfg *cfg, const struct log_ctx *lc,
     struct grant **out, const char **why);
 
 /*
- * The access gate: 0 when every space-separated value of required (NULL
- * or empty: none) is in g, else OA2_ERR_PERM with the first missing value
- * copied (cut) into missing.
+ * The access gate (required_scopes): 0 when every entry of
+ * cfg->required is in g from its own source, else OA2_ERR_PERM with the
+ * first missing entry ("scope:pam:login") copied (cut) into missing.
  */
-int groups_check_required(const char *required, const struct grant *g,
+int groups_check_required(const struct cfg *cfg, const struct grant *g,
     char *missing, size_t missing_len);
+
+/*
+ * The claims gate (required_claims): 0 when every entry of
+ * cfg->required_claims holds in claims (a boolean entry: the claim is
+ * that JSON boolean; a string entry: the claim is a JSON string equal
+ * byte for byte), else OA2_ERR_PERM with the first failing claim's name
+ * copied (cut) into missing and why it failed (absent, wrong type, other
+ * value; never the value) logged through lc.  claims NULL fails any
+ * entry.
+ */
+int groups_check_claims(const struct cfg *cfg, const struct claims *claims,
+    const struct log_ctx *lc, char *missing, size_t missing_len);
 
 /* Local groups by GID and name. */
 struct group_list {

@@ -7,8 +7,12 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <link.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +44,88 @@ static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
 
 /*
+ * libcurl's allocator (curl_global_init_mem): its buffers hold the request
+ * (a small POST body, the Authorization header) and the response as
+ * received, so every block it frees or moves is wiped first, over all of
+ * malloc_usable_size().  Plain malloc underneath: curl_free() and the
+ * host's own use of libcurl stay compatible.
+ */
+static void
+wipe_free(void *p)
+{
+	if (p != NULL)
+		secret_wipe(p, malloc_usable_size(p));
+	free(p);
+}
+
+static void *
+wipe_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return malloc(n);
+	if (n == 0) {
+		wipe_free(p);
+		return NULL;
+	}
+	old = malloc_usable_size(p);
+	if (n <= old)
+		return p;
+	q = malloc(n);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, p, old);
+	wipe_free(p);
+	return q;
+}
+
+/* dl_iterate_phdr visits the main program first: 1 if the address in
+ * *arg lies in one of its loaded segments, 2 if not (either stops). */
+static int
+in_main_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	uintptr_t a = *(const uintptr_t *)arg;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && a >= lo && a - lo < ph->p_memsz)
+			return 1;
+	}
+	return 2;
+}
+
+/*
+ * libcurl keeps the allocator's addresses for the life of the process,
+ * and may outlive this module (the host can link libcurl too): once it
+ * has them, the module is never unloaded (RTLD_NODELETE on itself, as
+ * OpenSSL does for libcrypto).  Code linked into the program itself
+ * (pam_oauth2ctl) needs no pin.  Returns false if it cannot be pinned.
+ */
+static bool
+pin_module(void)
+{
+	uintptr_t addr = (uintptr_t)wipe_free;
+	Dl_info di;
+	void *self;
+
+	if (dl_iterate_phdr(in_main_cb, &addr) == 1)
+		return true;
+	if (dladdr((void *)wipe_free, &di) == 0 || di.dli_fname == NULL)
+		return false;
+	self = dlopen(di.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+	if (self == NULL)
+		return false;
+	/* Drops the reference dlopen just took; NODELETE stays. */
+	dlclose(self);
+	return true;
+}
+
+/*
  * libcurl opens the file named by SSLKEYLOGFILE when it initialises, and
  * creates it: as root, wherever the user who ran a setuid program (su)
  * pointed it, e.g. /etc/nologin.  The variable is hidden from it for that
@@ -55,7 +141,12 @@ global_init(void)
 		saved = strdup(keylog);
 		unsetenv("SSLKEYLOGFILE");
 	}
-	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* If the host initialised libcurl first, its allocator stays. */
+	if (pin_module())
+		curl_init_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT,
+		    malloc, wipe_free, wipe_realloc, strdup, calloc);
+	else
+		curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (saved != NULL) {
 		setenv("SSLKEYLOGFILE", saved, 0);
 		free(saved);
@@ -121,11 +212,14 @@ header_cb(char *data, size_t size, size_t nitems, void *arg)
 
 /* Runs on every new TLS context: never write a key log, whatever
  * SSLKEYLOGFILE the (possibly unprivileged) caller put in the
- * environment of a setuid program. */
+ * environment of a setuid program; and have OpenSSL zero decrypted
+ * records once read (OpenSSL 3.0), or its record buffers free the
+ * tokens in the clear. */
 static CURLcode
 ssl_ctx_cb(CURL *curl, void *ctx, void *arg)
 {
 	SSL_CTX_set_keylog_callback((SSL_CTX *)ctx, NULL);
+	SSL_CTX_set_options((SSL_CTX *)ctx, SSL_OP_CLEANSE_PLAINTEXT);
 	return CURLE_OK;
 }
 

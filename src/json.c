@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <json-c/printbuf.h>
 
 #include "errors.h"
 #include "json.h"
@@ -89,6 +90,69 @@ numbers_finite(struct json_object *o, int depth)
 	}
 }
 
+/*
+ * Zero every string in the tree at o (member names too): json-c keeps a
+ * string's bytes in its object (json_object_get_string returns that
+ * buffer, inline or on the heap) and frees them as they are.  Only
+ * called on trees about to be released.
+ */
+static void
+wipe_tree(struct json_object *o, int depth)
+{
+	if (o == NULL || depth > JSON_MAX_DEPTH + 1)
+		return;
+	switch (json_object_get_type(o)) {
+	case json_type_string:
+		secret_wipe((char *)json_object_get_string(o),
+		    (size_t)json_object_get_string_len(o));
+		break;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(o); i++)
+			wipe_tree(json_object_array_get_idx(o, i), depth + 1);
+		break;
+	case json_type_object: {
+		json_object_object_foreach(o, key, val) {
+			wipe_tree(val, depth + 1);
+			secret_wipe(key, strlen(key));
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void
+json_put_wiped(struct json_object *obj)
+{
+	wipe_tree(obj, 0);
+	json_object_put(obj);
+}
+
+/*
+ * Release a tokener without leaving document text behind: its printbuf
+ * (every string and member name passed through it) and, after a failed
+ * parse, the containers and values it had built so far (they hang off
+ * its stack, not off any returned object).  These are json-c fields
+ * marked private; this file is the only one that knows about them.
+ */
+static void
+tokener_free_wiped(struct json_tokener *tok)
+{
+	if (tok == NULL)
+		return;
+	for (int d = 0; d <= tok->depth && d < tok->max_depth; d++) {
+		wipe_tree(tok->stack[d].current, 0);
+		wipe_tree(tok->stack[d].obj, 0);
+		if (tok->stack[d].obj_field_name != NULL)
+			secret_wipe(tok->stack[d].obj_field_name,
+			    strlen(tok->stack[d].obj_field_name));
+	}
+	if (tok->pb != NULL && tok->pb->buf != NULL && tok->pb->size > 0)
+		secret_wipe(tok->pb->buf, (size_t)tok->pb->size);
+	json_tokener_free(tok);
+}
+
 int
 json_parse_object(const char *buf, size_t len, struct json_object **out)
 {
@@ -107,6 +171,16 @@ json_parse_object(const char *buf, size_t len, struct json_object **out)
 		rc = OA2_ERR_NOMEM;
 		goto out;
 	}
+	/*
+	 * Size the tokener's buffer for the whole document now: no string in
+	 * it is longer, so the buffer is never grown, and realloc never frees
+	 * a copy of a token we cannot wipe.  It is still empty here.
+	 */
+	if (printbuf_memset(tok->pb, 0, 0, (int)len + 1) != 0) {
+		rc = OA2_ERR_NOMEM;
+		goto out;
+	}
+	printbuf_reset(tok->pb);
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, buf, (int)len);
@@ -125,9 +199,8 @@ json_parse_object(const char *buf, size_t len, struct json_object **out)
 	obj = NULL;
 	rc = 0;
 out:
-	json_object_put(obj);
-	if (tok != NULL)
-		json_tokener_free(tok);
+	json_put_wiped(obj);
+	tokener_free_wiped(tok);
 	return rc;
 }
 

@@ -20,10 +20,19 @@ struct json_object;
  * Parse exactly len bytes of buf as one JSON object (not an array, not a
  * scalar), strictly: no trailing garbage, no embedded NUL, at most
  * JSON_MAX_BYTES and JSON_MAX_DEPTH.  On success *out holds a new reference
- * the caller drops with json_object_put().
+ * the caller drops with json_put_wiped().  Nothing of the document is left
+ * in memory json-c frees (its tokener's buffer, a partly built tree).
  * Returns 0, OA2_ERR_BAD_RESPONSE or OA2_ERR_NOMEM.
  */
 int json_parse_object(const char *buf, size_t len, struct json_object **out);
+
+/*
+ * Zero every string (values and member names) in the tree at obj, then
+ * drop the reference: for every tree json_parse_object() returned, since
+ * its strings may be tokens or device codes.  Accepts NULL.  Strings
+ * borrowed from obj are gone afterwards; copy them out first.
+ */
+void json_put_wiped(struct json_object *obj);
 
 /*
  * Typed member lookups on an object.  Each returns 0 and sets *out,

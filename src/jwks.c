@@ -401,7 +401,7 @@ out:
 	/* Do not leave OpenSSL errors from skipped keys for other code. */
 	ERR_clear_error();
 	jwks_free(&set);
-	json_object_put(root);
+	json_put_wiped(root);
 	return rc;
 }
 

@@ -502,7 +502,7 @@ out:
 	/* Never leave OpenSSL errors queued for unrelated code. */
 	ERR_clear_error();
 	claims_free(&claims);
-	json_object_put(hdr);
+	json_put_wiped(hdr);
 	secret_freen((void **)&hbytes, hlen + 1);
 	secret_freen((void **)&pbytes, plen + 1);
 	secret_freen((void **)&sig, siglen + 1);

@@ -8,6 +8,10 @@
  *   fails <failed offline attempts> <time of the last one>
  *   scope <granted scope>
  *   claims <verified claims as one line of JSON>
+ *
+ * Beside it an empty lock file "l-<same hash>" that is never replaced:
+ * every read-modify-write of the entry holds an exclusive flock on it,
+ * so parallel attempts cannot lose each other's failure counts.
  */
 #include "config.h"
 
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -159,6 +164,54 @@ one_line(const char *s)
 	return s == NULL || strpbrk(s, "\r\n") == NULL;
 }
 
+/*
+ * Take the exclusive lock for an entry (the lock file "l-<hash>" in
+ * the root-only dir, created 0600 when missing; a link, a file not owned
+ * by root or open to others is refused).  Blocks until the lock is free.
+ * Returns the descriptor to close (which releases the lock), or -1.
+ */
+static int
+lock_open(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	    0600);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 077) != 0) {
+		close(fd);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static int
+entry_lock(const char *dir, const char *user)
+{
+	char path[PATH_MAX];
+
+	if (fs_hashed_path(dir, "l-", user, path, sizeof(path)) != 0)
+		return -1;
+	return lock_open(path);
+}
+
+static void
+entry_unlock(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 int
 offline_store(const char *dir, const char *user, const char *password,
     const char *scope, const struct claims *claims, time_t now)
@@ -167,7 +220,7 @@ offline_store(const char *dir, const char *user, const char *password,
 	struct entry e = { 0 };
 	char *salt = NULL, *hash = NULL;
 	void *data = NULL;
-	int size = 0, rc;
+	int size = 0, lock = -1, rc;
 	const char *why;
 
 	rc = fs_private_dir(dir, &why);
@@ -194,8 +247,16 @@ offline_store(const char *dir, const char *user, const char *password,
 		rc = OA2_ERR_BAD_RESPONSE;
 		goto out;
 	}
+	/* Under the lock: an offline attempt in flight cannot write its
+	 * older entry back over this one. */
+	lock = entry_lock(dir, user);
+	if (lock < 0) {
+		rc = OA2_ERR_CONFIG;
+		goto out;
+	}
 	rc = entry_write(dir, path, &e);
 out:
+	entry_unlock(&lock);
 	free(e.claims);
 	free(salt);
 	secret_freen(&data, (size_t)size);
@@ -206,12 +267,20 @@ int
 offline_delete(const char *dir, const char *user)
 {
 	char path[PATH_MAX];
+	int lock, rc = 0;
 
 	if (fs_hashed_path(dir, "u-", user, path, sizeof(path)) != 0)
 		return OA2_ERR_CONFIG;
+	/* Under the lock, so that an offline attempt in flight cannot bring
+	 * the revoked entry back; without it (no directory, unsafe lock
+	 * file) the entry goes all the same. */
+	if (access(path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	lock = entry_lock(dir, user);
 	if (unlink(path) != 0 && errno != ENOENT)
-		return OA2_ERR_CONFIG;
-	return 0;
+		rc = OA2_ERR_CONFIG;
+	entry_unlock(&lock);
+	return rc;
 }
 
 /* Seconds to wait after the last failure before another try counts. */
@@ -228,6 +297,12 @@ wait_after(long fails)
 	return w < OFFLINE_MAX_WAIT ? w : OFFLINE_MAX_WAIT;
 }
 
+/*
+ * Under user's lock: read the entry, refuse while the back-off runs,
+ * count the attempt as a failure and write that down BEFORE the slow
+ * hash is computed (so neither parallel attempts nor one killed halfway
+ * get a free check), then compare; a match clears the count again.
+ */
 int
 offline_verify(const char *dir, const char *user, const char *password,
     long max_age, time_t now, char **scope, struct claims **claims,
@@ -236,7 +311,7 @@ offline_verify(const char *dir, const char *user, const char *password,
 	char path[PATH_MAX];
 	struct entry e = { 0 };
 	void *data = NULL;
-	int size = 0, rc;
+	int size = 0, lock = -1, rc;
 	const char *hash;
 
 	*scope = NULL;
@@ -245,9 +320,15 @@ offline_verify(const char *dir, const char *user, const char *password,
 	if (fs_private_dir(dir, why) != 0 ||
 	    fs_hashed_path(dir, "u-", user, path, sizeof(path)) != 0)
 		return OA2_ERR_NOTFOUND;
+	*why = "offline_no_entry";
+	if (access(path, F_OK) != 0)
+		return OA2_ERR_NOTFOUND;
+	lock = entry_lock(dir, user);
+	if (lock < 0)
+		return OA2_ERR_NOTFOUND;
 	rc = entry_read(path, &e);
 	if (rc != 0)
-		return rc;
+		goto out;
 	if (now - e.time > max_age || e.time > now + 300) {
 		*why = "offline_expired";
 		unlink(path);
@@ -259,21 +340,23 @@ offline_verify(const char *dir, const char *user, const char *password,
 		rc = OA2_ERR_DENIED;
 		goto out;
 	}
+	e.fails++;
+	e.last_fail = (long long)now;
+	if (entry_write(dir, path, &e) != 0) {
+		/* An attempt that cannot be counted is not checked. */
+		rc = OA2_ERR_NOTFOUND;
+		goto out;
+	}
 	hash = crypt_ra(password, e.hash, &data, &size);
 	if (hash == NULL || strlen(hash) != strlen(e.hash) ||
 	    CRYPTO_memcmp(hash, e.hash, strlen(e.hash)) != 0) {
-		e.fails++;
-		e.last_fail = (long long)now;
-		entry_write(dir, path, &e);
 		*why = "offline_wrong_password";
 		rc = OA2_ERR_DENIED;
 		goto out;
 	}
-	if (e.fails != 0) {
-		e.fails = 0;
-		e.last_fail = 0;
-		entry_write(dir, path, &e);
-	}
+	e.fails = 0;
+	e.last_fail = 0;
+	entry_write(dir, path, &e);
 	if (e.claims != NULL &&
 	    claims_parse(e.claims, strlen(e.claims), claims) != 0) {
 		*why = "offline_corrupt";
@@ -285,6 +368,7 @@ offline_verify(const char *dir, const char *user, const char *password,
 	*why = "offline";
 	rc = 0;
 out:
+	entry_unlock(&lock);
 	secret_freen(&data, (size_t)size);
 	entry_clear(&e);
 	return rc;
@@ -328,11 +412,23 @@ offline_clear(const char *dir)
 	if (d == NULL)
 		return errno == ENOENT ? 0 : OA2_ERR_CONFIG;
 	while ((de = readdir(d)) != NULL) {
+		char lock[PATH_MAX];
+		int fd = -1, n;
+
 		if (strncmp(de->d_name, "u-", 2) != 0 &&
 		    strncmp(de->d_name, ".tmp-", 5) != 0)
 			continue;
-		if (unlinkat(dirfd(d), de->d_name, 0) != 0)
+		/* An entry goes under its lock, so that an attempt in
+		 * flight cannot write it back; the lock files stay. */
+		if (de->d_name[0] == 'u') {
+			n = snprintf(lock, sizeof(lock), "%s/l-%s", dir,
+			    de->d_name + 2);
+			if (n > 0 && (size_t)n < sizeof(lock))
+				fd = lock_open(lock);
+		}
+		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
 			rc = OA2_ERR_CONFIG;
+		entry_unlock(&fd);
 	}
 	closedir(d);
 	return rc;

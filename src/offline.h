@@ -4,7 +4,10 @@
  * After a successful password login a salted slow hash of the password
  * (yescrypt, libcrypt) is kept with the granted scope and verified claims,
  * one root-only file per user.  Only when the IdP cannot be asked is it
- * used; a wrong password there is rate-limited per user.
+ * used; a wrong password there is rate-limited per user.  Every
+ * read-modify-write of a user's entry holds an exclusive lock, and an
+ * attempt is counted before its hash is checked, so parallel guesses
+ * get no more checks than OFFLINE_FREE_FAILURES before the waits start.
  */
 #ifndef OA2_OFFLINE_H
 #define OA2_OFFLINE_H

@@ -81,15 +81,18 @@ item_string(pam_handle_t *pamh, int item)
  * One syslog line per decision, with stable key=value fields (the audit
  * record, man page pam_oauth2(8) AUDIT): sub is the subject of the
  * verified identity (an allowed login, also an offline one), hashed with
- * audit_hash_sub; "-" when there is none.
+ * audit_hash_sub; "-" when there is none.  A refusal by a gate
+ * (required_scopes, required_claims) adds missing= naming the entry or
+ * claim that failed.
  */
 static void
 log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
     const struct cfg *cfg, const struct login *lg, const char *user,
-    const char *grant, int rc, const char *why, int64_t started_ms)
+    const char *grant, int rc, const char *why, const char *missing,
+    int64_t started_ms)
 {
 	char eu[LOG_ESC_MAX], es[LOG_ESC_MAX], eh[LOG_ESC_MAX];
-	char ew[LOG_ESC_MAX], esub[LOG_ESC_MAX];
+	char ew[LOG_ESC_MAX], esub[LOG_ESC_MAX], em[LOG_ESC_MAX];
 	const char *sub = NULL;
 
 	if (lg != NULL && lg->claims != NULL &&
@@ -104,14 +107,17 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
 		log_escape(sub, esub, sizeof(esub));
 	log_msg(lc, rc == 0 ? LOG_NOTICE : LOG_WARNING,
 	    "decision user=%s service=%s rhost=%s grant=%s result=%s "
-	    "reason=%s pam=\"%s\" ms=%lld sub=%s",
+	    "reason=%s pam=\"%s\" ms=%lld sub=%s%s%s",
 	    log_escape(user, eu, sizeof(eu)),
 	    log_escape(item_string(pamh, PAM_SERVICE), es, sizeof(es)),
 	    log_escape(item_string(pamh, PAM_RHOST), eh, sizeof(eh)),
 	    grant, rc == 0 ? "allow" : rc == OA2_ERR_IGNORE ? "ignore" : "deny",
 	    log_escape(why, ew, sizeof(ew)),
 	    pam_strerror(pamh, to_pam(rc)),
-	    (long long)(clock_mono_ms() - started_ms), esub);
+	    (long long)(clock_mono_ms() - started_ms), esub,
+	    missing != NULL && missing[0] != '\0' ? " missing=" : "",
+	    missing != NULL && missing[0] != '\0' ?
+	    log_escape(missing, em, sizeof(em)) : "");
 }
 
 static void
@@ -132,24 +138,56 @@ cleanup_grant(pam_handle_t *pamh, void *data, int error_status)
 	grant_free(&g);
 }
 
-/* Keep what this login was granted (scope tokens, groups_claim values)
- * for acct_mgmt and setcred. */
+/*
+ * The gates of a verified login, in authenticate (so a stack without the
+ * account hook, or a caller that never calls pam_acct_mgmt, still has
+ * them): its grant (scope tokens, groups_claim values) must hold every
+ * required_scopes entry and its claims every required_claims entry.
+ * Returns 0 with the grant in *out (freed with grant_free), OA2_ERR_DENIED
+ * with *why "missing_required" or "required_claim" and the failing entry
+ * in missing, or the error of grant_from_login.
+ */
 static int
-record_grant(pam_handle_t *pamh, const struct cfg *cfg,
-    const struct log_ctx *lc, const char *user, const struct login *lg,
-    const char **why)
+gate_login(const struct cfg *cfg, const struct log_ctx *lc,
+    const char *user, const struct login *lg, struct grant **out,
+    char *missing, size_t missing_len, const char **why)
 {
 	struct grant *g = NULL;
 	int rc;
 
+	*out = NULL;
 	rc = grant_from_login(cfg, lc, user, lg->scope, lg->claims, &g, why);
 	if (rc != 0)
-		return rc;
-	if (pam_set_data(pamh, DATA_GRANT, g, cleanup_grant) != PAM_SUCCESS) {
-		grant_free(&g);
+		goto out;
+	if (groups_check_required(cfg, g, missing, missing_len) != 0) {
+		rc = OA2_ERR_DENIED;
+		*why = "missing_required";
+		goto out;
+	}
+	if (groups_check_claims(cfg, lg->claims, lc, missing,
+	    missing_len) != 0) {
+		rc = OA2_ERR_DENIED;
+		*why = "required_claim";
+		goto out;
+	}
+	*out = g;
+	g = NULL;
+out:
+	grant_free(&g);
+	return rc;
+}
+
+/* Keep what this login was granted for acct_mgmt and setcred (takes
+ * *g, also on failure). */
+static int
+record_grant(pam_handle_t *pamh, struct grant **g, const char **why)
+{
+	if (pam_set_data(pamh, DATA_GRANT, *g, cleanup_grant) != PAM_SUCCESS) {
+		grant_free(g);
 		*why = "pam_set_data";
 		return OA2_ERR_NOMEM;
 	}
+	*g = NULL;
 	return 0;
 }
 
@@ -160,15 +198,17 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	struct log_ctx lc = { .pamh = pamh, .debug = false };
 	struct cfg *cfg = NULL;
 	struct login lg = { 0 };
+	struct grant *g = NULL;
 	const char *user = NULL;
 	const char *why = "internal";
 	const char *grant = "password";
-	char err[CFG_ERR_LEN];
+	char err[CFG_ERR_LEN], missing[GRANT_MAX_VALUE + 16];
 	int64_t started = clock_mono_ms();
 	uid_t uid;
 	int rc;
 
 	(void)flags;
+	missing[0] = '\0';
 	rc = cfg_load(argc, argv, &cfg, err, sizeof(err));
 	if (rc != 0) {
 		log_msg(&lc, LOG_ERR, "configuration error: %s",
@@ -203,14 +243,19 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	}
 	rc = auth_run(pamh, cfg, &lc, user, &lg, &grant, &why);
 	if (rc == 0)
-		rc = record_grant(pamh, cfg, &lc, user, &lg, &why);
+		rc = gate_login(cfg, &lc, user, &lg, &g, missing,
+		    sizeof(missing), &why);
+	if (rc == 0)
+		rc = record_grant(pamh, &g, &why);
 	if (rc == 0 && pam_set_data(pamh, DATA_AUTHENTICATED,
 	    (void *)DATA_AUTHENTICATED, cleanup_marker) != PAM_SUCCESS) {
 		rc = OA2_ERR_NOMEM;
 		why = "pam_set_data";
 	}
 out:
-	log_decision(&lc, pamh, cfg, &lg, user, grant, rc, why, started);
+	log_decision(&lc, pamh, cfg, &lg, user, grant, rc, why, missing,
+	    started);
+	grant_free(&g);
 	login_clear(&lg);
 	cfg_free(&cfg);
 	return to_pam(rc);
@@ -291,7 +336,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	struct grant *g = NULL;
 	const void *mark = NULL, *data = NULL;
 	const char *user, *why = "ok";
-	char err[CFG_ERR_LEN], missing[GRANT_MAX_VALUE + 1];
+	char err[CFG_ERR_LEN], missing[GRANT_MAX_VALUE + 16];
 	char eu[LOG_ESC_MAX], es[LOG_ESC_MAX], eh[LOG_ESC_MAX];
 	char em[LOG_ESC_MAX];
 	int rc;
@@ -314,7 +359,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	if (user == NULL || strcmp(user, g->user) != 0) {
 		rc = OA2_ERR_IGNORE;
 		why = "other_user";
-	} else if (groups_check_required(cfg->required_scopes, g, missing,
+	} else if (groups_check_required(cfg, g, missing,
 	    sizeof(missing)) != 0) {
 		rc = OA2_ERR_PERM;
 		why = "missing_scope";

@@ -481,17 +481,20 @@ print_identity(const struct cfg *cfg, const struct login *lg)
 	    e1);
 }
 
-/* The grant, the required_scopes gate and the mapped groups. */
+/* The grant, the required_scopes and required_claims gates (as
+ * authenticate applies them) and the mapped groups.  A refused gate is
+ * OA2_ERR_DENIED with *reason its reason code. */
 static int
 print_groups(struct ctl *c, const struct cfg *cfg, const char *user,
-    const struct login *lg)
+    const struct login *lg, const char **reason)
 {
 	struct grant *g = NULL;
 	struct group_list granted = { 0 }, mapped = { 0 };
-	char missing[GRANT_MAX_VALUE + 1], buf[1024], e[LOG_ESC_MAX];
+	char missing[GRANT_MAX_VALUE + 16], buf[1024], e[LOG_ESC_MAX];
 	const char *why = NULL;
 	int rc;
 
+	*reason = NULL;
 	say("scope granted: %s", lg->scope != NULL ? lg->scope : "-");
 	rc = grant_from_login(cfg, &c->lc, user, lg->scope, lg->claims, &g,
 	    &why);
@@ -504,21 +507,33 @@ print_groups(struct ctl *c, const struct cfg *cfg, const char *user,
 	for (size_t i = 0; i < g->n; i++) {
 		size_t l = strlen(buf);
 
-		snprintf(buf + l, sizeof(buf) - l, "%s%s", i ? " " : "",
-		    log_escape(g->values[i], e, sizeof(e)));
+		snprintf(buf + l, sizeof(buf) - l, "%s%s:%s", i ? " " : "",
+		    cfg_source_name(g->values[i].src),
+		    log_escape(g->values[i].value, e, sizeof(e)));
 	}
 	say("values (scopes%s): %s", cfg->groups_claim != NULL ?
 	    " and groups_claim" : "", g->n > 0 ? buf : "-");
-	if (groups_check_required(cfg->required_scopes, g, missing,
-	    sizeof(missing)) != 0) {
-		say("account: deny, required value %s missing (acct_mgmt "
-		    "returns PAM_PERM_DENIED)", log_escape(missing, e,
-		    sizeof(e)));
-		rc = OA2_ERR_PERM;
+	if (groups_check_required(cfg, g, missing, sizeof(missing)) != 0) {
+		say("gate: deny, required_scopes entry %s not granted "
+		    "(authenticate returns PAM_AUTH_ERR, acct_mgmt "
+		    "PAM_PERM_DENIED)", log_escape(missing, e, sizeof(e)));
+		rc = OA2_ERR_DENIED;
+		*reason = "missing_required";
 		goto out;
 	}
-	say("account: allow%s", cfg->required_scopes != NULL ?
-	    " (every required_scopes value granted)" : "");
+	if (groups_check_claims(cfg, lg->claims, &c->lc, missing,
+	    sizeof(missing)) != 0) {
+		say("gate: deny, required_claims entry for %s does not hold "
+		    "(authenticate returns PAM_AUTH_ERR)", log_escape(missing,
+		    e, sizeof(e)));
+		rc = OA2_ERR_DENIED;
+		*reason = "required_claim";
+		goto out;
+	}
+	say("account: allow%s%s", cfg->nrequired > 0 ?
+	    " (every required_scopes entry granted)" : "",
+	    cfg->nrequired_claims > 0 ? " (every required_claims entry "
+	    "holds)" : "");
 	rc = groups_map(cfg, g, &c->lc, &granted, &mapped);
 	if (rc != 0)
 		goto out;
@@ -537,6 +552,7 @@ cmd_login(struct ctl *c, const char *user)
 	struct cfg *cfg = NULL;
 	struct login lg = { 0 };
 	char *password = NULL, *otp = NULL;
+	const char *reason = NULL;
 	char host[256];
 	enum cfg_grant grant;
 	int rc, status = EXIT_PROBLEM;
@@ -631,10 +647,12 @@ result:
 		goto out;
 	}
 	print_identity(cfg, &lg);
-	rc = print_groups(c, cfg, user, &lg);
-	if (rc == 0 || rc == OA2_ERR_PERM)
+	rc = print_groups(c, cfg, user, &lg, &reason);
+	if (rc == 0)
 		say("result: allow, reason=ok (PAM_SUCCESS), %d request%s",
 		    lg.requests, lg.requests == 1 ? "" : "s");
+	else if (reason != NULL)
+		say("result: deny, reason=%s (%s)", reason, pam_name(rc));
 	status = rc == 0 ? 0 : EXIT_PROBLEM;
 out:
 	if (password != NULL)

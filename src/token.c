@@ -164,7 +164,7 @@ token_parse(long status, const char *body, size_t len,
 		rc = parse_success(obj, out, why);
 	else
 		rc = parse_error(obj, errcode, errlen, why);
-	json_object_put(obj);
+	json_put_wiped(obj);
 	if (rc != 0 && status == 200)
 		token_response_clear(out);
 	return rc;

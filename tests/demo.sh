@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # demo.sh - the main job, end to end on one machine (run as root):
-# install what is needed, build the module, start the bundled local OpenID
+# install what is needed (tests/setup-debian.sh demo: the build
+# dependencies, openssl, Debian's npm and the pinned Node.js 22 with
+# oidc-provider), build the module, start the bundled local OpenID
 # provider (oidc-provider on 127.0.0.1 with a throw-away CA), and log in
 # through the real PAM stack with the password grant.  Prints the result
-# of a right and a wrong password and the module's syslog lines.
+# of a right and a wrong password and the module's syslog lines.  Starts
+# no service and leaves nothing in /tmp.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-"$top/tests/setup-debian.sh"
+"$top/tests/setup-debian.sh" demo
+export PATH="$top/tests/node/node_modules/.bin:$PATH"
 if [ ! -f .libs/pam_oauth2.so ] || [ ! -x tests/pam/pamtest ]; then
 	echo "demo: building"
 	{ [ -f configure ] || autoreconf -fi; } >/dev/null 2>&1
@@ -34,9 +38,13 @@ node tests/op/server.js --port 0 --cert "$tmp/pki/server.pem" \
 	--users tests/op/users.example.json --clients tests/op/clients.example.json \
 	>"$tmp/op.out" 2>"$tmp/op.err" &
 op_pid=$!
-for _ in $(seq 1 100); do grep -q '^READY' "$tmp/op.out" && break; sleep 0.1; done
+for _ in $(seq 1 300); do
+	grep -q '^READY' "$tmp/op.out" && break
+	kill -0 "$op_pid" 2>/dev/null || break
+	sleep 0.1
+done
 port=$(awk '/^READY/ {print $2}' "$tmp/op.out")
-[ -n "$port" ] || { echo "demo: the provider did not start"; cat "$tmp/op.err"; exit 1; }
+[ -n "$port" ] || { echo "demo: the provider did not start: $(cat "$tmp/op.err")"; exit 1; }
 echo "demo: OpenID provider (oidc-provider) at https://127.0.0.1:$port"
 
 user=oa2user

@@ -9,20 +9,32 @@
 #
 # and ends with one line "N passed, N failed" over all of them.  Set
 # OA2_QUICK=1 to run only steps 1-2.
+#
+# It leaves the machine as it found it: users, groups, PAM and sudoers
+# entries, the module's system directories and enabled services are
+# compared before and after; scratch files go to one directory under /tmp
+# that is removed at the end (kept, and named, when a step failed); the
+# release tarball and the configured tree are removed (OA2_KEEP_BUILD=1
+# keeps the build).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+scratch=$(mktemp -d /tmp/oa2-run.XXXXXX)
+export OA2_SAN_DIR="$scratch/san" OA2_ANALYZE_DIR="$scratch/analyze" FUZZ_OUT="$scratch/fuzz-out"
 
 passed=0
 failed=0
 note() { printf '\n===== %s\n' "$*"; }
 
 note "setup"
-if ! "$top/tests/setup-debian.sh"; then
+if ! "$top/tests/setup-debian.sh" full; then
 	echo "setup failed"
+	rm -rf "$scratch"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
+# The pinned Node.js (tests/node) for everything below, make distcheck too.
+export PATH="$top/tests/node/node_modules/.bin:$PATH"
 
 # What the suite may change only while it runs: users and groups, PAM and
 # sudoers entries, the module's system directories (tests use their own).
@@ -32,12 +44,14 @@ machine_state() {
 		ls -la /etc/pam.d /etc/sudoers.d 2>/dev/null | awk '{print $1, $NF}'
 		find /var/cache/pam_oauth2 /var/lib/pam_oauth2 /run/pam_oauth2 \
 		    -printf '%p\n' 2>/dev/null
+		find /etc/systemd/system -path '*.wants/*' 2>/dev/null | sort
+		ls /etc/rc[2-5].d 2>/dev/null
 	} | sha256sum
 }
 state_before=$(machine_state)
 
 note "build and make check"
-log=$(mktemp /tmp/oa2-check.XXXXXX)
+log="$scratch/check.log"
 {
 	autoreconf -fi &&
 	./configure --enable-werror ${OA2_CONFIGURE_FLAGS:-} &&
@@ -59,7 +73,6 @@ if [ "$nf" -gt 0 ]; then
 		grep -B2 -A6 '^not ok\|^Bail out' "$t" | head -60
 	done
 fi
-rm -f "$log"
 passed=$((passed + p))
 failed=$((failed + nf))
 echo "make check: $p passed, $nf failed (skips count as failures)"
@@ -67,10 +80,10 @@ echo "make check: $p passed, $nf failed (skips count as failures)"
 # The suite leaves the machine as it found it.
 if [ "$(machine_state)" = "$state_before" ]; then
 	passed=$((passed + 1))
-	echo "machine state: users, groups, /etc/pam.d, /etc/sudoers.d, /var/cache, /var/lib and /run/pam_oauth2 as before"
+	echo "machine state: users, groups, /etc/pam.d, /etc/sudoers.d, /var/cache, /var/lib and /run/pam_oauth2, enabled services as before"
 else
 	failed=$((failed + 1))
-	echo "machine state: CHANGED by make check (users, groups, PAM or sudoers entries, or the module's system directories)"
+	echo "machine state: CHANGED by make check (users, groups, PAM or sudoers entries, the module's system directories, or enabled services)"
 fi
 
 # Steps that print TAP "ok N" / "not ok N" lines.
@@ -78,7 +91,7 @@ tap_step() {
 	local name=$1 out
 	shift
 	note "$name"
-	out=$(mktemp /tmp/oa2-step.XXXXXX)
+	out=$(mktemp "$scratch/step.XXXXXX")
 	"$@" 2>&1 | tee "$out"
 	local st=${PIPESTATUS[0]}
 	local ok nok
@@ -96,12 +109,13 @@ tap_step() {
 # make distcheck as one result (its own make check runs the whole suite
 # again from the tarball).
 distcheck() {
-	if make distcheck >/tmp/oa2-distcheck.log 2>&1; then
+	if make distcheck >"$scratch/distcheck.log" 2>&1; then
 		echo "ok 1 - make distcheck"
 	else
-		tail -40 /tmp/oa2-distcheck.log | sed 's/^/# /'
+		tail -40 "$scratch/distcheck.log" | sed 's/^/# /'
 		echo "not ok 1 - make distcheck"
 	fi
+	rm -f "$top"/pam_oauth2-*.tar.gz
 }
 
 if [ "${OA2_QUICK:-0}" != 1 ]; then
@@ -110,6 +124,14 @@ if [ "${OA2_QUICK:-0}" != 1 ]; then
 	tap_step "make distcheck" distcheck
 fi
 
+if [ "${OA2_KEEP_BUILD:-0}" != 1 ]; then
+	make -s distclean >/dev/null 2>&1 || true
+fi
+if [ "$failed" -eq 0 ]; then
+	rm -rf "$scratch"
+else
+	echo "scratch files of this run (logs, sanitizer builds): $scratch"
+fi
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -10,7 +10,8 @@
 #             instrumented program; the LD_PRELOADed log shim comes first,
 #             hence verify_asan_link_order=0.  Reports go to files
 #             (ASAN_OPTIONS/UBSAN_OPTIONS log_path) and any report fails.
-#   valgrind  a plain -O1 -g build; every PAM-stack script but faults.sh
+#   valgrind  a plain -O1 -g build; every PAM-stack script but faults.sh, symbols.sh
+#             and wipe.sh (its free() interposer would watch valgrind's allocator)
 #             (VALGRIND_TESTS to change) with pamtest and stress run under
 #             memcheck; any error or definite leak fails.
 #   fuzz      clang --enable-fuzzing; each libFuzzer harness runs
@@ -98,7 +99,7 @@ run_valgrind() {
 	(cd "$dir" && make -j"$jobs" check TESTS= >>"$work/valgrind.build.log" 2>&1)
 	# Every PAM-stack script but faults.sh, whose deadline checks are
 	# tuned for native speed (ASan covers it).
-	tests=${VALGRIND_TESTS:-tests/pam/password.sh tests/pam/device.sh tests/pam/cache.sh tests/pam/offline.sh tests/pam/groups.sh tests/pam/audit.sh tests/pam/hygiene.sh}
+	tests=${VALGRIND_TESTS:-$(cd "$dir" && tests_of '^tests/pam/' | tr ' ' '\n' | grep -v -e faults.sh -e symbols.sh -e wipe.sh | tr '\n' ' ')}
 	(cd "$dir" &&
 		OA2_PAMTEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-fds=no --log-file=$rep/vg.%p" \
 		OA2_TEST_TIMEOUT=20 OA2_TEST_SLACK_MS=8000 \

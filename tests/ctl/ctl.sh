@@ -30,9 +30,10 @@ CONF
 { base_conf; cat <<CONF
 grants = password device
 groups_claim = groups
-required_scopes = pam:login
+required_scopes = scope:pam:login
 [groups]
-admins = adm, oa2-no-such-group
+claim:admins = adm, oa2-no-such-group
+scope:admins = oa2-no-such-group2
 CONF
 } | write_conf "$CONF"
 
@@ -125,8 +126,10 @@ is "$st" 0 "login: right password exits 0"
 like "$out" "request: password grant" "login: prints the request"
 like "$out" "identity: preferred_username=$U \(bound to the user $U\)" "login: prints the identity binding"
 like "$out" "identity: sub=sub-ctl-1" "login: prints sub"
-like "$out" "values \(scopes and groups_claim\): openid profile pam:login admins staff" "login: prints the granted values"
+like "$out" "values \(scopes and groups_claim\): scope:openid scope:profile scope:pam:login claim:admins claim:staff" \
+	"login: prints the granted values with their sources"
 like "$out" "account: allow" "login: required_scopes passed"
+unlike "$out" "oa2-no-such-group2" "login: the claim value admins does not map through scope:admins"
 like "$out" "groups: adm$" "login: prints the mapped groups"
 like "$out" "oa2-no-such-group.*does not exist" "login: shows the library's warning about a missing group"
 like "$out" "result: allow, reason=ok" "login: prints the result"
@@ -140,6 +143,13 @@ mock_reset
 out=$(printf 'wrong\n' | ctl --config "$CONF" login "$U"); st=$?
 is "$st" 1 "login: wrong password exits 1"
 like "$out" "result: deny, reason=invalid_grant \(PAM_AUTH_ERR\)" "login: prints the reason and the PAM code"
+
+mock_reset
+mock_scenario '{"token_response_overrides": {"scope": "openid profile"}}'
+out=$(printf '%s\n' "$PW" | ctl --config "$CONF" login "$U"); st=$?
+is "$st" 1 "login: required_scopes not granted exits 1"
+like "$out" "gate: deny, required_scopes entry scope:pam:login not granted" "login: names the missing entry"
+like "$out" "result: deny, reason=missing_required \(PAM_AUTH_ERR\)" "login: as authenticate decides it"
 
 mock_reset
 out=$(printf '%s\n' "$PW" | ctl --config "$CONF" login oa2nosuchuser); st=$?

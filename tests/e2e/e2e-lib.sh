@@ -29,8 +29,11 @@ if [ -z "${OA2E2E_IN_NS:-}" ]; then
 		echo "Bail out! unshare (util-linux) not found"
 		exit 1
 	fi
-	if ! unshare --mount --propagation private true 2>/dev/null; then
-		echo "Bail out! cannot make a private mount namespace (unshare --mount); the e2e tests need root with CAP_SYS_ADMIN"
+	if ! _e2e_err=$(unshare --mount --propagation private true 2>&1); then
+		# Say what failed: the command's own error (e.g. "cannot change
+		# root filesystem propagation: Invalid argument" when / is no
+		# mount point, as in a chroot), not a guess at its cause.
+		echo "Bail out! cannot make a private mount namespace: 'unshare --mount --propagation private true' failed: $(printf '%s' "$_e2e_err" | tr '\n' ' ')"
 		exit 1
 	fi
 	export OA2E2E_IN_NS=1
@@ -74,6 +77,14 @@ e2e_need() {
 		command -v "$c" >/dev/null 2>&1 || bail "required program not found: $c (see tests/e2e/README.md)"
 	done
 }
+# e2e_do DESCRIPTION CMD...: run CMD; on failure Bail out with CMD's own
+# error output, so a missing prerequisite says what failed.
+e2e_do() {
+	local what=$1 err
+	shift
+	err=$("$@" 2>&1 >/dev/null) && return 0
+	bail "$what failed: $* -> $(printf '%s' "$err" | tr '\n' ' ' | head -c 600)"
+}
 e2e_need node curl useradd userdel chpasswd setpriv mount umount sha256sum stat
 op_require
 
@@ -90,11 +101,11 @@ for f in /var/log/wtmp /var/log/btmp /var/log/lastlog /var/log/faillog /run/utmp
 	b=$(basename "$f")
 	if [ -e "$f" ]; then
 		: >"$TESTTMP/hostview/$b"
-		mount --bind "$f" "$TESTTMP/hostview/$b" || bail "bind mount of $f"
+		e2e_do "bind mount of $f" mount --bind "$f" "$TESTTMP/hostview/$b"
 		mount -o remount,bind,ro "$TESTTMP/hostview/$b" 2>/dev/null || true
 		on_exit "umount -l '$TESTTMP/hostview/$b'"
-		cp -p "$f" "$TESTTMP/acct/$b" || bail "copy of $f"
-		mount --bind "$TESTTMP/acct/$b" "$f" || bail "bind mount over $f"
+		e2e_do "copy of $f" cp -p "$f" "$TESTTMP/acct/$b"
+		e2e_do "bind mount over $f" mount --bind "$TESTTMP/acct/$b" "$f"
 		on_exit "umount -l '$f'"
 		_e2e_acct+=("$f|$TESTTMP/hostview/$b|$(_e2e_stamp "$TESTTMP/hostview/$b")")
 	else
@@ -120,7 +131,7 @@ e2e_etc_file() {
 	_e2e_etc+=("$dest")
 	# The ".": sudo skips names with a dot while the file is incomplete.
 	install -m "$mode" -o root -g root "$stage" "$dest.oa2e2e-new" &&
-		mv -f "$dest.oa2e2e-new" "$dest" || bail "cannot install $dest"
+		e2e_do "installing $dest" mv -f "$dest.oa2e2e-new" "$dest"
 }
 
 # e2e_add_user NAME [LOCAL_PASSWORD]: a local account with /bin/sh and a
@@ -172,7 +183,7 @@ e2e_bind_pam() {
 	local svc=$1 file=$2
 	[ -f "/etc/pam.d/$svc" ] || bail "/etc/pam.d/$svc does not exist (cannot cover it)"
 	chmod 0644 "$file"
-	mount --bind "$file" "/etc/pam.d/$svc" || bail "bind mount over /etc/pam.d/$svc"
+	e2e_do "bind mount over /etc/pam.d/$svc" mount --bind "$file" "/etc/pam.d/$svc"
 	on_exit "umount -l /etc/pam.d/$svc"
 }
 
@@ -275,7 +286,7 @@ e2e_sshd() {
 	[ -x /usr/sbin/sshd ] && bin=/usr/sbin/sshd
 	[ -n "$bin" ] || bail "sshd not found (openssh-server)"
 	if [ ! -d /run/sshd ]; then
-		mkdir -m 0755 /run/sshd || bail "cannot create /run/sshd"
+		e2e_do "creating /run/sshd" mkdir -m 0755 /run/sshd
 		on_exit "rmdir /run/sshd"
 	fi
 	mkdir -p "$TESTTMP/ssh"

@@ -47,14 +47,14 @@ scope = openid profile groups pam:login admin
 timeout = 5
 debug = yes
 groups_claim = groups
-required_scopes = pam:login
+required_scopes = scope:pam:login
 state_dir = $STATE
 
 [groups]
-admin = oa2g_e_wheel
-pam:login = oa2g_e_ssh
-admins = oa2g_e_admins
-nobody-has-this = oa2g_e_unused
+scope:admin = oa2g_e_wheel
+scope:pam:login = oa2g_e_ssh
+claim:admins = oa2g_e_admins
+claim:nobody-has-this = oa2g_e_unused
 CONF
 e2e_example sshd "$TESTTMP/pam.d/$SVC"
 e2e_etc_file "/etc/pam.d/$SVC" 0644 <"$TESTTMP/pam.d/$SVC"
@@ -121,9 +121,9 @@ for method in password keyboard-interactive; do
 		"ssh $method, user without the pam:login scope: refused (rc=$RC)"
 	is "$(sshd_said "$sm" "$NOLOGIN")" Failed "  sshd logged 'Failed $sm'"
 done
-pw_deny=$(grep "account user=$NOLOGIN " "$OA2_LOG_CAPTURE" | tail -1)
-like "$pw_deny" 'result=deny reason=missing_scope missing=pam:login pam="Permission denied"' \
-	"acct_mgmt said PAM_PERM_DENIED naming the scope (password method; kbd-int logs to syslog)"
+pw_deny=$(grep "decision user=$NOLOGIN " "$OA2_LOG_CAPTURE" | tail -1)
+like "$pw_deny" 'result=deny reason=missing_required pam="Authentication failure" .* missing=scope:pam:login$' \
+	"authenticate said PAM_AUTH_ERR naming the scope (password method; kbd-int logs to syslog)"
 is "$(ls -A "$STATE" 2>/dev/null)" "" "the grant store is empty after the logins (every record consumed)"
 st=$(stat -c '%a %U' "$STATE" 2>/dev/null)
 is "$st" "700 root" "the grant store was used: $STATE is root's, mode 0700"

@@ -63,14 +63,14 @@ timeout = 5
 connect_timeout = 3
 debug = yes
 groups_claim = groups
-required_scopes = pam:login
+required_scopes = scope:pam:login
 state_dir = $TESTTMP/state
 
 [groups]
-admin = ${P}_wheel, root, ${P}_missing
-pam:login = ${P}_ssh
-admins = ${P}_admins
-nobody-has-this = ${P}_unused
+scope:admin = ${P}_wheel, root, ${P}_missing
+scope:pam:login = ${P}_ssh
+claim:admins = ${P}_admins
+claim:nobody-has-this = ${P}_unused
 CONF
 
 e2e_example su "$TESTTMP/pam.d/su"
@@ -139,8 +139,8 @@ try_su "$NOLOGIN" "$NOLOGIN_PW"
 diag ok "$([ -z "$(pty_says ID)" ] && [ "$(pty_says EXIT)" = 1 ] && echo 0 || echo 1)" \
 	"su to a user without the pam:login scope, right IdP password: refused (required_scopes)"
 is "$(shell_groups "$NOLOGIN")" "<none>" "  no shell ran"
-diag like "$PTY_OUT" 'E2E:SAID su: Permission denied' \
-	"  su: Permission denied (the account stage, not the password, refused it)"
+diag like "$PTY_OUT" 'E2E:SAID su: Authentication failure' \
+	"  su: Authentication failure (authenticate applies required_scopes; pam_unix then had no local password)"
 
 # ---------------------------------------------------------------- login
 try_login "$ADMIN" "$ADMIN_PW"
@@ -149,9 +149,9 @@ is "$(shell_groups "$ADMIN")" "$ADMIN_GROUPS" "  login, admin: id -Gn in the log
 gl=$(grep "groups user=$ADMIN " "$OA2_LOG_CAPTURE" | tail -1)
 like "$gl" "granted=${P}_wheel,${P}_ssh,${P}_admins source=pam_data sync=off result=ok" \
 	"  the module logged the groups it granted (setcred, one process, group_sync off)"
-like "$(cat "$OA2_LOG_CAPTURE")" "group ${P}_missing \\(mapped from admin\\) does not exist: not granted" \
+like "$(cat "$OA2_LOG_CAPTURE")" "group ${P}_missing \\(mapped from scope:admin\\) does not exist: not granted" \
 	"  the mapped group that does not exist was logged, not granted"
-like "$(cat "$OA2_LOG_CAPTURE")" 'group root \(mapped from admin\) has GID 0: not granted without allow_gid0' \
+like "$(cat "$OA2_LOG_CAPTURE")" 'group root \(mapped from scope:admin\) has GID 0: not granted without allow_gid0' \
 	"  the mapped GID 0 group root was logged, not granted (allow_gid0 off)"
 
 try_login "$USER1" "$USER1_PW"
@@ -161,8 +161,8 @@ is "$(shell_groups "$USER1")" "$USER_GROUPS" "  login, ordinary user: only pam:l
 try_login "$NOLOGIN" "$NOLOGIN_PW"
 diag is "$(pty_says ID)" "" "login, user without the pam:login scope: no shell"
 is "$(shell_groups "$NOLOGIN")" "<none>" "  no shell ran"
-like "$(grep "account user=$NOLOGIN " "$OA2_LOG_CAPTURE" | tail -1)" \
-	'result=deny reason=missing_scope missing=pam:login' "  acct_mgmt refused it naming the missing scope"
+like "$(grep "decision user=$NOLOGIN " "$OA2_LOG_CAPTURE" | tail -1)" \
+	'result=deny reason=missing_required .* missing=scope:pam:login$' "  authenticate refused it naming the missing scope"
 
 # ---------------------------------------------------------------- after
 cmp -s /etc/group "$TESTTMP/group.set-up"

@@ -67,13 +67,13 @@ scope = openid profile groups pam:login admin
 timeout = 5
 connect_timeout = 3
 debug = yes
-required_scopes = pam:login
+required_scopes = scope:pam:login
 state_dir = $TESTTMP/state
 group_sync = yes
 
 [groups]
-admin = $SUDOGRP
-pam:login = $LOGINGRP
+scope:admin = $SUDOGRP
+scope:pam:login = $LOGINGRP
 CONF
 }
 CONF="$TESTTMP/pam_oauth2.conf"

@@ -9,15 +9,29 @@ set -u
 # The shell tests create and remove local users and groups, and some
 # compare /etc/group before and after: they run one at a time, even under
 # make -j (the unit tests still run in parallel).  flock -o holds the lock
-# in flock itself, so servers a test starts cannot keep it.
+# in flock itself, so servers a test starts cannot keep it.  The lock file
+# lives in /run/lock (a tmpfs), not /tmp, which the suite leaves as found.
 if [ -z "${OA2_TEST_LOCKED:-}" ]; then
 	export OA2_TEST_LOCKED=1
-	exec flock -o -w 1800 /tmp/oa2-tests.lock bash "$0" "$@"
+	if [ -z "${OA2_TEST_LOCK:-}" ]; then
+		OA2_TEST_LOCK=/run/lock/oa2-tests.lock
+		[ -d /run/lock ] || OA2_TEST_LOCK=/run/oa2-tests.lock
+	fi
+	exec flock -o -w 1800 "$OA2_TEST_LOCK" bash "$0" "$@"
 fi
 
 : "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
 export top_srcdir top_builddir
+
+# The Node.js the suite runs on (tests/setup-debian.sh installs it from
+# tests/node/package-lock.json): the mock IdP, the OpenID provider and the
+# small node -e helpers all use it, whatever node the machine has.
+OA2_NODE_BIN="$top_srcdir/tests/node/node_modules/.bin"
+case ":$PATH:" in
+*":$OA2_NODE_BIN:"*) ;;
+*) PATH="$OA2_NODE_BIN:$PATH"; export PATH ;;
+esac
 
 MODULE="$top_builddir/.libs/pam_oauth2.so"
 PAMTEST="$top_builddir/tests/pam/pamtest"
@@ -103,6 +117,8 @@ trap _finish EXIT
 [ "$(id -u)" = 0 ] || bail "the PAM-stack tests run as root (config ownership checks, test users)"
 [ -x "$PAMTEST" ] || bail "pamtest not built: $PAMTEST"
 [ -f "$MODULE" ] || bail "module not built: $MODULE"
+[ -x "$OA2_NODE_BIN/node" ] ||
+	bail "the pinned Node.js is missing ($OA2_NODE_BIN/node): run tests/setup-debian.sh"
 
 # ---------------------------------------------------------------- PKI
 PKI="$TESTTMP/pki"
@@ -207,12 +223,15 @@ mock_last() {
 # store go to $TESTTMP (never to /var/cache, /var/lib or /run); mock_reset
 # empties the cache.
 # The defaults go first: a [groups] section may end the text, and a key the
-# text sets itself comes later and wins.
+# text sets itself comes later and wins.  outage_window = 0: one case's
+# outage must not turn the next case into a fast failure
+# (tests/pam/outage.sh and audit.sh set it themselves).
 write_conf() {
 	{
 		echo "cache_dir = $TESTTMP/cache"
 		echo "offline_dir = $TESTTMP/offline"
 		echo "state_dir = $TESTTMP/state"
+		echo "outage_window = 0"
 		cat
 	} >"$1"
 	chmod 0600 "$1"

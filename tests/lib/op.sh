@@ -5,7 +5,9 @@
 #                           (from `cd tests/op && npm ci`) are there
 #   start_op USERS CLIENTS [server.js args...]
 #                           start it on a free loopback port with the test
-#                           PKI; sets OP_PID, OP_PORT, OP_URL (the issuer)
+#                           PKI and wait until it serves its discovery
+#                           document; sets OP_PID, OP_PORT, OP_URL (the
+#                           issuer)
 #   stop_op                 SIGTERM and wait (exit status must be 0)
 #   op_running              status 0 while the server process lives
 #
@@ -15,49 +17,59 @@
 OP_DIR="$top_srcdir/tests/op"
 
 op_require() {
-	command -v node >/dev/null 2>&1 || bail "node not found (the real OpenID provider needs Node.js >= 20)"
+	command -v node >/dev/null 2>&1 || bail "node not found: run tests/setup-debian.sh (it installs the pinned Node.js 22 into tests/node)"
+	local major
+	major=$(node -p 'process.versions.node.split(".")[0]' 2>&1) ||
+		bail "node does not run: $major"
+	[ "$major" -ge 22 ] 2>/dev/null ||
+		bail "node $(command -v node) is version $major; oidc-provider 9 needs Node.js 22 (tests/node)"
 	[ -f "$OP_DIR/server.js" ] || bail "missing $OP_DIR/server.js"
 	[ -f "$OP_DIR/node_modules/oidc-provider/package.json" ] ||
-		bail "tests/op/node_modules is missing: run 'cd tests/op && npm ci' first (CI: .ci/run does)"
+		bail "tests/op/node_modules is missing: run tests/setup-debian.sh (CI: .ci/run does)"
 }
 
+# start_op: one start, awaited by readiness (its READY line, then its
+# discovery document) for at most OA2_OP_START_WAIT seconds (default 30).
+# No retries: a provider that dies or hangs fails the test, with its own
+# log in the Bail out line.  A hang also leaves a Node.js diagnostic
+# report (the JavaScript stack of every thread) in the log, so its cause
+# can be read.
 start_op() {
-	local attempt
-	op_require
-	# Rarely (2 starts in ~30 on Node 20), server.js hangs at start-up
-	# after its first library warning and never listens; a fresh process
-	# then starts normally.  Give each attempt 15 s, three attempts.
-	for attempt in 1 2 3; do
-		_op_start_once "$@" && return 0
-		echo "# OpenID provider start attempt $attempt failed: $(tail -c 300 "$TESTTMP/op.err" | tr '\n' ' ')"
-		kill -TERM "$OP_PID" 2>/dev/null
-		wait "$OP_PID" 2>/dev/null
-	done
-	bail "OpenID provider did not start (3 attempts): $(tail -c 2000 "$TESTTMP/op.err")"
-}
-
-_op_start_once() {
 	local users=$1 clients=$2; shift 2
-	local out="$TESTTMP/op.out" err="$TESTTMP/op.err" i
+	local out="$TESTTMP/op.out" err="$TESTTMP/op.err" i wait_s
+	op_require
+	wait_s=${OA2_OP_START_WAIT:-30}
 	: >"$out"
 	: >"$err"
-	node "$OP_DIR/server.js" --port 0 --cert "$PKI/server.pem" \
+	node --report-on-signal --report-signal=SIGUSR2 --report-directory="$TESTTMP" \
+		"$OP_DIR/server.js" --port 0 --cert "$PKI/server.pem" \
 		--key "$PKI/server.key" --ca "$PKI/ca.pem" \
 		--users "$users" --clients "$clients" "$@" >"$out" 2>>"$err" &
 	OP_PID=$!
 	on_exit "kill -TERM $OP_PID"
-	for i in $(seq 1 300); do
+	for ((i = 0; i < wait_s * 20; i++)); do
 		grep -q '^READY ' "$out" && break
 		kill -0 "$OP_PID" 2>/dev/null ||
-			bail "OpenID provider exited at start: $(tail -c 2000 "$err")"
+			bail "OpenID provider exited at start: $(tr '\n' ' ' <"$err" | tail -c 2000)"
 		sleep 0.05
 	done
 	OP_PORT=$(awk '/^READY/ {print $2}' "$out")
-	[ -n "$OP_PORT" ] || return 1
+	if [ -z "$OP_PORT" ]; then
+		kill -USR2 "$OP_PID" 2>/dev/null
+		sleep 1
+		local report
+		report=$(ls "$TESTTMP"/report.*.json 2>/dev/null | head -n 1)
+		bail "OpenID provider did not start within ${wait_s} s: log: $(tr '\n' ' ' <"$err" | tail -c 1500)" \
+			"${report:+ stack: $(node -e 'const r = require(process.argv[1]); console.log(JSON.stringify(r.javascriptStack))' "$report" | head -c 1500)}"
+	fi
 	OP_URL="https://127.0.0.1:$OP_PORT"
-	curl -sS --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null \
-		"$OP_URL/.well-known/openid-configuration" ||
-		bail "OpenID provider at $OP_URL does not answer discovery"
+	for ((i = 0; i < wait_s * 4; i++)); do
+		curl -sS --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null \
+			"$OP_URL/.well-known/openid-configuration" 2>/dev/null && return 0
+		kill -0 "$OP_PID" 2>/dev/null || break
+		sleep 0.25
+	done
+	bail "OpenID provider at $OP_URL does not answer discovery: $(tr '\n' ' ' <"$err" | tail -c 2000)"
 }
 
 op_running() {

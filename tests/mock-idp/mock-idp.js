@@ -309,7 +309,7 @@ function makeIdToken(username, clientId) {
 // Successful token response for `username` (password grant or approved device grant).
 function tokenResponse(username, clientId) {
   const u = users[username];
-  const access = randomToken();
+  const access = typeof scenario.access_token === 'string' ? scenario.access_token : randomToken();
   accessTokens.set(access, { username, clientId, scope: u.scope, exp: now() + 300 });
   let body = { access_token: access, token_type: 'Bearer', expires_in: 300, scope: u.scope };
   if (typeof scenario.id_token_raw === 'string') body.id_token = scenario.id_token_raw;
@@ -453,7 +453,7 @@ function handleDeviceAuthorization(ctx) {
   if (clientId === null) return;
   const interval = scenario.device_interval ?? 5;
   const expiresIn = scenario.device_expires_in ?? 600;
-  const grant = { deviceCode: randomToken(), userCode: newUserCode(), clientId,
+  const grant = { deviceCode: scenario.device_code ?? randomToken(), userCode: newUserCode(), clientId,
     scope: form.get('scope'), status: 'pending', as: null, interval,
     expiresAt: Date.now() + expiresIn * 1000, lastPoll: 0, pollIndex: 0 };
   deviceGrants.set(grant.deviceCode, grant);

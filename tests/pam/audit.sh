@@ -57,8 +57,15 @@ write_service real <<SVC
 auth    required @MODULE@ config=$TESTTMP/real.conf
 SVC
 conf grp "groups_claim = groups"
-conf req "required_scopes = pam:admin"
+conf req "required_scopes = scope:pam:admin"
+conf reqacct
+write_service reqacct <<SVC
+auth    required @FAKEMODULE@ config=$TESTTMP/reqacct.conf
+account required @FAKEMODULE@ config=$TESTTMP/reqacct.conf required_scopes=scope:pam:admin
+SVC
+conf rclaim "required_claims = email_verified=true"
 conf off "offline_cache = yes"
+conf outage "outage_window = 30"
 conf badclient
 sed -i "s|^client_secret = .*|client_secret = wrong-secret|" "$TESTTMP/badclient.conf"
 conf tls
@@ -194,6 +201,14 @@ pwcase userinfo_malformed pw '{"omit_id_token": true, "userinfo_raw": "not json"
 pwcase userinfo_sub_mismatch pw '{"id_token_claims": {"preferred_username": null}, "userinfo_claims": {"sub": "other-sub"}}'
 pwcase groups_claim_type grp '{"id_token_claims": {"groups": 5}}'
 
+# ---------------------------------------------------------------- gates in authenticate
+pwcase missing_required req ''
+like "$(grep ' decision user=' "$OA2_LOG_CAPTURE" | tail -1)" "reason=missing_required pam=\"Authentication failure\" ms=[0-9]+ sub=sub-audit-1 missing=scope:pam:admin\$" \
+	"a gate refusal: sub= of the verified identity, then missing= naming the entry"
+pwcase required_claim rclaim '{"id_token_claims": {"email_verified": "true"}}'
+like "$(grep ' decision user=' "$OA2_LOG_CAPTURE" | tail -1)" " sub=sub-audit-1 missing=email_verified\$" \
+	"required_claim: missing= names the claim"
+
 # ---------------------------------------------------------------- device grant
 enter() { case_ "$@" <<<''; }
 enter no_device_endpoint dev '{"discovery_overrides": {"device_authorization_endpoint": null}}'
@@ -211,9 +226,21 @@ pwcase offline off '{"status_for_path": {"/token": 503}}'
 for i in 1 2 3; do case_ offline_wrong_password off '{"status_for_path": {"/token": 503}}' <<<wrong; done
 pwcase offline_rate_limited off '{"status_for_path": {"/token": 503}}'
 
+# ---------------------------------------------------------------- outage window
+# A 503 starts the window (outage_window); the next login does not ask.
+# Not case_: its mock_reset would empty cache_dir, the stamp with it.
+mock_reset
+mock_scenario '{"status_for_path": {"/token": 503}}'
+pam_run outage "$U" auth >/dev/null <<<"$PW"
+before=$(nlines)
+pam_run outage "$U" auth >/dev/null <<<"$PW"
+line=$(tail -n +"$((before + 1))" "$OA2_LOG_CAPTURE" | grep " decision user=" | tail -1)
+like "$line" "reason=idp_down_recently( |\$)" "reason=idp_down_recently (a login within outage_window after a 503)"
+sed -n 's/.* reason=\([^ ]*\).*/\1/p' <<<"$line" >>"$SEEN"
+
 # ---------------------------------------------------------------- account decisions
 pwcase ok pw '' auth acct
-pwcase missing_scope req '' auth acct
+pwcase missing_scope reqacct '' auth acct
 pwcase other_user pw '' auth setuser=root acct
 
 # ---------------------------------------------------------------- the man page's list

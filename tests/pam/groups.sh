@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # groups.sh - scopes and claims to local groups through the real libpam
-# against the mock IdP: the required_scopes gate in acct_mgmt, setcred
+# against the mock IdP: mappings and gates that name their source
+# (scope:V, claim:V; a value from one never satisfies the other, an
+# unprefixed one is a configuration error), the required_scopes gate in
+# authenticate and acct_mgmt, the typed required_claims gate, setcred
 # adding exactly the mapped groups to the process, the grant store that
 # carries a grant to a sibling process the way sshd's keyboard-interactive
 # method needs it (its life cycle and every refusal), and group_sync
@@ -57,18 +60,22 @@ ca_file = $PKI/ca.pem
 scope = openid profile
 timeout = 5
 groups_claim = groups
-required_scopes = pam:login
+required_scopes = scope:pam:login
 state_dir = $STATE
 debug = yes
 
 [groups]
-# scope or claim value = local groups
-admin = oa2g_wheel, oa2g_docker, root
-pam:login = oa2g_ssh
-ops = oa2g_ops
-devs = oa2g_missing
-db = oa2g_db
+# source:value = local groups
+scope:admin = oa2g_wheel, oa2g_docker, root
+scope:pam:login = oa2g_ssh
+claim:ops = oa2g_ops
+claim:devs = oa2g_missing
+claim:db = oa2g_db
 CONF
+# The same without required_scopes: the account line alone carries the
+# gate (for acct_mgmt's own check).
+CONF_NOREQ="$TESTTMP/noreq.conf"
+grep -v '^required_scopes' "$CONF" | write_conf "$CONF_NOREQ"
 write_service oa2g <<SVC
 auth    required @MODULE@ config=$CONF
 account required @MODULE@ config=$CONF
@@ -98,9 +105,9 @@ is "$(echo "$out" | grep '^groups=' | head -1)" "groups=" "no supplementary grou
 is "$(echo "$out" | grep '^groups=' | tail -1)" "groups=oa2g_docker,oa2g_ops,oa2g_ssh,oa2g_wheel" \
 	"admin: exactly the mapped groups (scopes admin and pam:login, claim value ops; no GID 0, no missing group)"
 log=$(log_since)
-is "$(echo "$log" | grep -c 'group oa2g_missing (mapped from devs) does not exist')" 1 \
+is "$(echo "$log" | grep -c 'group oa2g_missing (mapped from claim:devs) does not exist')" 1 \
 	"the missing group is logged once"
-like "$log" 'group root \(mapped from admin\) has GID 0: not granted' "GID 0 refused and logged"
+like "$log" 'group root \(mapped from scope:admin\) has GID 0: not granted' "GID 0 refused and logged"
 like "$log" "account user=$ADMIN service=oa2g rhost=- result=allow reason=ok" "acct decision logged"
 like "$log" "groups user=$ADMIN granted=oa2g_wheel,oa2g_docker,oa2g_ssh,oa2g_ops source=pam_data sync=off result=ok" \
 	"setcred decision logged"
@@ -114,12 +121,156 @@ is "$(echo "$out" | tail -1)" "groups=oa2g_ssh" "ordinary user: only pam:login's
 
 mark_log
 out=$(printf '%s\n' "$PW" | pamg oa2g "$NOSCOPE" auth acct setcred groups)
-like "$out" 'auth=PAM_SUCCESS' "user without pam:login: auth succeeds"
+like "$out" 'auth=PAM_AUTH_ERR' "user without pam:login: authenticate refuses (required_scopes)"
+is "$(echo "$out" | tail -1)" "groups=" "and no groups (setcred after a refused login)"
+like "$(log_since)" "decision user=$NOSCOPE service=oa2g rhost=- grant=password result=deny reason=missing_required pam=\"Authentication failure\" ms=[0-9]+ sub=[^ ]+ missing=scope:pam:login\$" \
+	"the refusal names the missing entry in syslog"
+
+# acct_mgmt keeps its own check: the gate only on the account line.
+write_service oa2gacctonly <<SVC
+auth    required @MODULE@ config=$CONF_NOREQ
+account required @MODULE@ config=$CONF
+SVC
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2gacctonly "$NOSCOPE" auth acct setcred groups)
+like "$out" 'auth=PAM_SUCCESS' "gate only on the account line: auth succeeds"
 like "$out" 'acct=PAM_PERM_DENIED' "user without pam:login: acct PAM_PERM_DENIED"
 like "$out" 'setcred=PAM_SUCCESS' "setcred after a refused acct: PAM_SUCCESS"
 is "$(echo "$out" | tail -1)" "groups=" "and no groups"
-like "$(log_since)" "account user=$NOSCOPE service=oa2g rhost=- result=deny reason=missing_scope missing=pam:login pam=\"Permission denied\"" \
-	"the refusal names the missing scope in syslog"
+like "$(log_since)" "account user=$NOSCOPE service=oa2gacctonly rhost=- result=deny reason=missing_scope missing=scope:pam:login pam=\"Permission denied\"" \
+	"the account refusal names the missing entry in syslog"
+
+# A stack that never calls pam_acct_mgmt (no account line, or a caller
+# that skips it) still has the gate: authenticate refuses.
+write_service oa2gauthonly <<SVC
+auth    required @MODULE@ config=$CONF
+SVC
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2gauthonly "$NOSCOPE" auth)
+is "$out" "auth=PAM_AUTH_ERR" "no account hook: authenticate refuses a login without scope:pam:login"
+like "$(log_since)" "decision user=$NOSCOPE service=oa2gauthonly .*result=deny reason=missing_required .* missing=scope:pam:login\$" \
+	"logged with reason=missing_required and missing="
+out=$(printf '%s\n' "$PW" | pamg oa2gauthonly "$USER1" auth)
+is "$out" "auth=PAM_SUCCESS" "no account hook: a login with scope:pam:login passes"
+
+# ---------------------------------------------------------------- sources
+# A claim value named like a scope (pam:login, admin, even scope:admin)
+# never satisfies a scope: mapping or gate; a scope token named like a
+# claim value (ops, claim:ops) never satisfies a claim: one.
+ROLEY=oa2groley
+SCOPEY=oa2gscopey
+add_user "$ROLEY"
+add_user "$SCOPEY"
+mock_ctl users "$(cat <<JSON
+{ "$ADMIN": { "password": "$PW", "scope": "openid profile admin pam:login",
+    "claims": { "groups": ["ops", "devs"], "realm_access": { "roles": ["db"] } } },
+  "$USER1": { "password": "$PW", "scope": "openid profile pam:login",
+    "claims": { "groups": ["devs"] } },
+  "$NOSCOPE": { "password": "$PW", "scope": "openid profile",
+    "claims": { "groups": ["ops"] } },
+  "$ROLEY": { "password": "$PW", "scope": "openid profile",
+    "claims": { "groups": ["pam:login", "admin", "scope:pam:login", "scope:admin", "ops"] } },
+  "$SCOPEY": { "password": "$PW", "scope": "openid pam:login ops claim:ops db claim:db",
+    "claims": { "groups": [] } } }
+JSON
+)" >/dev/null
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2gauthonly "$ROLEY" auth)
+is "$out" "auth=PAM_AUTH_ERR" "claim values pam:login and scope:pam:login do not satisfy required_scopes = scope:pam:login"
+like "$(log_since)" "reason=missing_required .* missing=scope:pam:login\$" "logged as the missing scope"
+out=$(printf '%s\n' "$PW" | pamg oa2gacctonly "$ROLEY" auth acct setcred groups)
+like "$out" 'acct=PAM_PERM_DENIED' "nor the account gate"
+write_service oa2gnoreq <<SVC
+auth    required @MODULE@ config=$CONF_NOREQ
+account required @MODULE@ config=$CONF_NOREQ
+SVC
+out=$(printf '%s\n' "$PW" | pamg oa2gnoreq "$ROLEY" auth acct setcred groups)
+like "$out" 'acct=PAM_SUCCESS' "without the gate the role user logs in"
+is "$(echo "$out" | tail -1)" "groups=oa2g_ops" \
+	"claim values admin/pam:login/scope:admin get no scope: group; claim:ops maps"
+out=$(printf '%s\n' "$PW" | pamg oa2gnoreq "$SCOPEY" auth acct setcred groups)
+is "$(echo "$out" | tail -1)" "groups=oa2g_ssh" \
+	"scopes ops/claim:ops/db/claim:db get no claim: group; scope:pam:login maps"
+write_service oa2gclaimgate <<SVC
+auth    required @MODULE@ config=$CONF_NOREQ required_scopes=claim:ops
+SVC
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2gclaimgate "$SCOPEY" auth)
+is "$out" "auth=PAM_AUTH_ERR" "scope tokens ops and claim:ops do not satisfy required_scopes = claim:ops"
+like "$(log_since)" "reason=missing_required .* missing=claim:ops\$" "logged as the missing claim value"
+out=$(printf '%s\n' "$PW" | pamg oa2gclaimgate "$ROLEY" auth)
+is "$out" "auth=PAM_SUCCESS" "the claim value ops does"
+
+# ---------------------------------------------------------------- configuration errors
+# An unprefixed [groups] key or required_scopes entry is PAM_SERVICE_ERR
+# with a message that names file:line and says what to write.
+for what in groups required; do
+	BAD="$TESTTMP/bad-$what.conf"
+	if [ $what = groups ]; then
+		{ grep -v '^\[groups\]' "$CONF_NOREQ" | grep -v '^scope:\|^claim:'; printf '[groups]\nadmin = oa2g_wheel\n'; } | write_conf "$BAD"
+		want="$BAD:$(grep -n '^admin = ' "$BAD" | cut -d: -f1): \\[groups\\] key \"admin\" must name its source: write scope:admin \\(a granted scope\\) or claim:admin \\(a value of groups_claim\\)"
+	else
+		{ echo "required_scopes = scope:openid pam:login"; cat "$CONF_NOREQ"; } | write_conf "$BAD"
+		want="$BAD:$(grep -n '^required_scopes' "$BAD" | cut -d: -f1): required_scopes entry \"pam:login\" must name its source: write scope:pam:login \\(a granted scope\\) or claim:pam:login \\(a value of groups_claim\\)"
+	fi
+	write_service oa2gbad <<SVC
+auth    required @MODULE@ config=$BAD
+account required @MODULE@ config=$BAD
+SVC
+	mark_log
+	out=$(printf '%s\n' "$PW" | pamg oa2gbad "$ADMIN" auth)
+	is "$out" "auth=PAM_SERVICE_ERR" "unprefixed $what entry: PAM_SERVICE_ERR"
+	like "$(log_since)" "configuration error: $want" "unprefixed $what entry: syslog names file:line and what to write"
+done
+write_service oa2gbad <<SVC
+auth    required @MODULE@ config=$CONF_NOREQ required_scopes=pam:login
+SVC
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2gbad "$ADMIN" auth)
+is "$out" "auth=PAM_SERVICE_ERR" "unprefixed required_scopes module argument: PAM_SERVICE_ERR"
+like "$(log_since)" 'configuration error: module arguments: required_scopes entry "pam:login" must name its source' "and logged"
+
+# client_secret as a module argument: /etc/pam.d is world-readable.
+write_service oa2gsecret <<SVC
+auth    required @MODULE@ config=$CONF_NOREQ client_secret=$SECRET
+SVC
+mock_reset
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2gsecret "$USER1" auth)
+is "$out" "auth=PAM_SERVICE_ERR" "client_secret as a module argument: PAM_SERVICE_ERR"
+log=$(log_since)
+like "$log" 'configuration error: module arguments: client_secret is not allowed as a module argument .*client_secret_file' \
+	"the message says where the secret belongs"
+unlike "$log" "$SECRET" "the secret is not logged"
+is "$(mock_count /token)" 0 "nothing sent to the IdP"
+
+# ---------------------------------------------------------------- required_claims
+write_service oa2gclaims <<SVC
+auth    required @MODULE@ config=$CONF_NOREQ required_claims=email_verified=true
+SVC
+for c in 'true:PAM_SUCCESS' 'false:PAM_AUTH_ERR' '"true":PAM_AUTH_ERR' 'null:PAM_AUTH_ERR' '1:PAM_AUTH_ERR'; do
+	v=${c%:*} want=${c##*:}
+	mock_reset
+	mock_scenario "{\"id_token_claims\": {\"email_verified\": $v}}"
+	mark_log
+	out=$(printf '%s\n' "$PW" | pamg oa2gclaims "$USER1" auth)
+	[ "$v" = null ] && what="email_verified absent" || what="email_verified $v"
+	is "$out" "auth=$want" "required_claims email_verified=true, $what: $want"
+	if [ "$want" = PAM_AUTH_ERR ]; then
+		like "$(log_since)" "reason=required_claim .* missing=email_verified\$" "$what: reason=required_claim missing=email_verified"
+	fi
+done
+mock_reset
+write_service oa2gclaims <<SVC
+auth    required @MODULE@ config=$CONF_NOREQ [required_claims=hd=corp.example flag="false"]
+SVC
+mock_scenario '{"id_token_claims": {"hd": "corp.example", "flag": "false"}}'
+is "$(printf '%s\n' "$PW" | pamg oa2gclaims "$USER1" auth)" "auth=PAM_SUCCESS" \
+	'required_claims hd=corp.example flag="false": strings match byte for byte'
+mock_scenario '{"id_token_claims": {"hd": "corp.example", "flag": false}}'
+is "$(printf '%s\n' "$PW" | pamg oa2gclaims "$USER1" auth)" "auth=PAM_AUTH_ERR" \
+	'flag="false" (a string) is not the JSON boolean false'
+mock_reset
 
 # acct_mgmt for users this module did not authenticate: PAM_IGNORE.
 write_service oa2gacct <<SVC
@@ -174,7 +325,7 @@ is "$(echo "$out" | tail -1)" "groups=oa2g_ops,oa2g_ssh" "a single string claim 
 mock_reset
 mock_scenario '{"token_response_overrides": {"scope": null}}'
 out=$(printf '%s\n' "$PW" | pamg oa2g "$ADMIN" auth acct)
-like "$out" 'acct=PAM_PERM_DENIED' "scope omitted: granted = requested (openid profile), pam:login missing"
+like "$out" 'auth=PAM_AUTH_ERR' "scope omitted: granted = requested (openid profile), pam:login missing"
 write_service oa2gscope <<SVC
 auth    required @MODULE@ config=$CONF [scope=openid pam:login]
 account required @MODULE@ config=$CONF
@@ -286,9 +437,9 @@ chmod 0700 "$STATE"
 
 # A refused acct in the child writes nothing and drops an earlier record.
 out=$(insession '
-	pamg oa2g '"$NOSCOPE"' auth acct <<<"$PW"
+	pamg oa2gacctonly '"$NOSCOPE"' auth acct <<<"$PW"
 	echo "files=$(ls -A "$STATE")"
-	pamg oa2g '"$NOSCOPE"' setcred groups </dev/null')
+	pamg oa2gacctonly '"$NOSCOPE"' setcred groups </dev/null')
 like "$out" 'acct=PAM_PERM_DENIED' "child: acct refused"
 is "$(echo "$out" | sed -n 's/^files=//p')" "" "no record for a refused login"
 is "$(echo "$out" | grep '^groups=')" "groups=" "no groups"
@@ -463,7 +614,7 @@ ok $? "/etc/group: all other lines as they were"
 # Clean up here (the exit traps stay as a fallback) so that the
 # restoration of /etc/group is itself a test.
 for i in $(seq 1 $N); do userdel -f "oa2gr$i"; groupdel "oa2g_r$i"; done 2>/dev/null
-for u in "$ADMIN" "$USER1" "$NOSCOPE"; do userdel -f "$u"; done 2>/dev/null
+for u in "$ADMIN" "$USER1" "$NOSCOPE" "$ROLEY" "$SCOPEY"; do userdel -f "$u"; done 2>/dev/null
 for g in oa2g_wheel oa2g_docker oa2g_ssh oa2g_ops oa2g_db oa2g_other; do groupdel "$g"; done 2>/dev/null
 is "$(grep -cE '(^|[:,])(oa2g_|oa2gadmin|oa2guser|oa2gnoscope|oa2gr[0-9])' /etc/group)" 0 \
 	"cleanup: no entry or member of this test left in /etc/group"

@@ -91,6 +91,31 @@ sed -i "s/^fails 3 [0-9]*/fails 3 $(( $(date +%s) - 31 ))/" "$(entry)"
 is "$(login "$PW")" PAM_SUCCESS "after the wait the right password works again"
 like "$(cat "$(entry)")" 'fails 0 0' "and the failures are reset"
 
+# ---------------------------------------------------------------- parallel guesses
+# 30 wrong guesses at once while the IdP is down: the failure counter is
+# taken under a lock and raised before the slow hash, so only the free
+# budget (3) is ever checked, every checked guess is counted, and the
+# back-off holds even the right password.
+mock_reset
+login "$PW" >/dev/null   # fresh verifier, no failures
+down
+: >"$OA2_LOG_CAPTURE"
+pids=()
+for i in $(seq 1 30); do
+	auth_with off "$U" "guess-$i" >"$TESTTMP/par.$i" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+is "$(cat "$TESTTMP"/par.* | sort | uniq -c | sed 's/^ *//')" "30 PAM_AUTH_ERR" "30 parallel wrong guesses: all refused"
+checked=$(grep -c 'decision.*reason=offline_wrong_password' "$OA2_LOG_CAPTURE")
+limited=$(grep -c 'decision.*reason=offline_rate_limited' "$OA2_LOG_CAPTURE")
+is "$checked $limited" "3 27" "only the 3 free guesses were checked, 27 refused unchecked"
+is "$(sed -n 's/^fails \([0-9]*\) .*/\1/p' "$(entry)")" "$checked" "the counter equals the number of guesses checked (no lost update)"
+is "$(login "$PW")" PAM_AUTH_ERR "during the back-off the right password is refused"
+like "$(last_decision)" "reason=offline_rate_limited" "as offline_rate_limited"
+is "$(stat -c '%U %a' "$(entry)")" "root 600" "the verifier is still root-only"
+rm -f "$TESTTMP"/par.*
+
 # ---------------------------------------------------------------- invalidated
 mock_reset
 login "$PW" >/dev/null

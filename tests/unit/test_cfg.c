@@ -95,6 +95,7 @@ main(void)
 		is_int(c->timeout, 10, "default timeout");
 		is_int(c->connect_timeout, 5, "default connect_timeout");
 		is_int(c->min_uid, 1000, "default min_uid");
+		is_int(c->outage_window, 30, "default outage_window");
 		is_int(c->client_auth, CFG_AUTH_NONE,
 		    "public client: client_auth none");
 		ok(!c->debug, "debug off by default");
@@ -161,6 +162,39 @@ main(void)
 		cfg_free(&c);
 	}
 
+	/* client_secret as a module argument: /etc/pam.d is world-readable,
+	 * so only the root-only file or client_secret_file may hold it. */
+	rc = load(write_file("ok.conf", BASE, 0600), &c, 1,
+	    "client_secret=arg-s3cret");
+	is_int(rc, OA2_ERR_CONFIG, "client_secret as a module argument is "
+	    "refused");
+	ok(c == NULL, "no config returned");
+	ok(strstr(err, "module arguments: client_secret is not allowed as a "
+	    "module argument") != NULL && strstr(err, "client_secret_file") !=
+	    NULL, "the error says where it may be (%s)", err);
+	ok(strstr(err, "arg-s3cret") == NULL, "the error does not show the "
+	    "secret");
+	rc = load(write_file("s.conf", BASE "client_secret = s3cr=t&\n",
+	    0600), &c, 1, "client_secret=other");
+	is_int(rc, OA2_ERR_CONFIG, "also when the file holds one");
+	cfg_free(&c);
+
+	/* Sourced gates and mappings (more in test_groups). */
+	expect_error("an unprefixed required_scopes entry",
+	    BASE "required_scopes = pam:login\n", 0644,
+	    "e.conf:3: required_scopes entry \"pam:login\" must name its "
+	    "source: write scope:pam:login (a granted scope) or "
+	    "claim:pam:login (a value of groups_claim)");
+	expect_error("an unprefixed [groups] key",
+	    BASE "[groups]\nadmin = wheel\n", 0644,
+	    "e.conf:4: [groups] key \"admin\" must name its source: write "
+	    "scope:admin (a granted scope) or claim:admin (a value of "
+	    "groups_claim)");
+	expect_error("a required_claims entry without '='",
+	    BASE "required_claims = email_verified\n", 0644,
+	    "e.conf:3: required_claims entry \"email_verified\" must be "
+	    "NAME=VALUE");
+
 	/* Bad keys and values. */
 	expect_error("unknown key", BASE "isuer = https://x\n", 0644,
 	    "e.conf:3: unknown option \"isuer\"");
@@ -193,6 +227,10 @@ main(void)
 	    "timeout must be a whole number from 1 to 300");
 	expect_error("timeout too big", BASE "timeout = 301\n", 0644,
 	    "timeout must be");
+	expect_error("outage_window too big", BASE "outage_window = 3601\n",
+	    0644, "e.conf:3: outage_window must be a whole number from 0 to 3600");
+	expect_error("negative outage_window", BASE "outage_window = -1\n",
+	    0644, "outage_window must be");
 	expect_error("negative connect_timeout", BASE
 	    "connect_timeout = -1\n", 0644, "connect_timeout must be");
 	expect_error("bad boolean", BASE "debug = maybe\n", 0644,

@@ -1,7 +1,9 @@
 /*
  * test_groups - scopes and claim values to local groups: the [groups]
- * section, grants from scope and claims (nested paths, wrong types),
- * the required_scopes gate, the mapping (missing groups, GID 0), the
+ * section and its source prefixes (scope:, claim:), grants from scope
+ * and claims (nested paths, wrong types), the required_scopes and
+ * required_claims gates (a value from one source never satisfies an
+ * entry naming another), the mapping (missing groups, GID 0), the
  * grant-store record format, and group_sync on a scratch group file.
  * Runs as root (config files must be root-owned; chown in group_sync).
  * Uses the stock Debian groups adm (4), users (100) and root (0).
@@ -84,45 +86,102 @@ test_config(void)
 	int rc;
 
 	rc = load(BASE "groups_claim = realm_access.roles\n"
-	    "required_scopes = admin pam:login\nallow_gid0 = yes\n"
+	    "required_scopes = scope:admin claim:pam:login\n"
+	    "allow_gid0 = yes\n"
 	    "group_sync = yes\nstate_dir = /run/oa2test\n"
-	    "[groups]\n# scope or claim value = local groups\n"
-	    "admin = wheel, docker\npam:login = ssh-users\n"
-	    "Domain Admins = adm\n", &c, 0, NULL);
+	    "[groups]\n# source:value = local groups\n"
+	    "scope:admin = wheel, docker\nscope:pam:login = ssh-users\n"
+	    "claim:Domain Admins = adm\nclaim:admin = adm\n", &c, 0, NULL);
 	is_int(rc, 0, "config with [groups] loads (%s)", err);
 	if (rc != 0)
 		return;
 	is_str(c->groups_claim, "realm_access.roles", "groups_claim");
-	is_str(c->required_scopes, "admin pam:login", "required_scopes");
+	is_int(c->nrequired, 2, "two required_scopes entries");
+	if (c->nrequired == 2) {
+		ok(c->required[0].src == CFG_SRC_SCOPE &&
+		    strcmp(c->required[0].value, "admin") == 0,
+		    "scope:admin is the scope admin");
+		ok(c->required[1].src == CFG_SRC_CLAIM &&
+		    strcmp(c->required[1].value, "pam:login") == 0,
+		    "claim:pam:login is the claim value pam:login");
+	}
 	ok(c->allow_gid0 && c->group_sync, "allow_gid0 and group_sync");
 	is_str(c->state_dir, "/run/oa2test", "state_dir");
-	is_int(c->ngroup_map, 3, "three mappings");
-	if (c->ngroup_map == 3) {
+	is_int(c->ngroup_map, 4, "four mappings");
+	if (c->ngroup_map == 4) {
 		is_str(c->group_map[0].value, "admin", "first value");
+		ok(c->group_map[0].src == CFG_SRC_SCOPE, "first is a scope");
 		is_int(c->group_map[0].ngroups, 2, "admin maps two groups");
 		is_str(c->group_map[0].groups[1], "docker",
 		    "spaces around the comma trimmed");
 		is_str(c->group_map[1].value, "pam:login",
 		    "a value with ':'");
 		is_str(c->group_map[2].value, "Domain Admins",
-		    "a value with a space inside");
+		    "a claim value with a space inside");
+		ok(c->group_map[2].src == CFG_SRC_CLAIM &&
+		    c->group_map[3].src == CFG_SRC_CLAIM,
+		    "claim: entries are claims");
+		is_str(c->group_map[3].value, "admin",
+		    "claim:admin beside scope:admin is not a duplicate");
 	}
 	cfg_free(&c);
 
-	rc = load(BASE "[groups]\nadmin = wheel\n[other]\n", &c, 0, NULL);
+	/* Unprefixed keys and entries: an error that says what to write. */
+	rc = load(BASE "[groups]\nadmin = wheel\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "an unprefixed [groups] key is an error");
+	ok(strstr(err, "c.conf:4: [groups] key \"admin\" must name its "
+	    "source: write scope:admin (a granted scope) or claim:admin (a "
+	    "value of groups_claim)") != NULL, "the error names file:line "
+	    "and what to write (%s)", err);
+	rc = load(BASE "[groups]\npam:login = wheel\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "pam:login (an unknown source pam) is an "
+	    "error");
+	ok(strstr(err, "write scope:pam:login (a granted scope) or "
+	    "claim:pam:login") != NULL, "and says what to write (%s)", err);
+	rc = load(BASE "[groups]\nScope:admin = wheel\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "the prefix is case-sensitive");
+	rc = load(BASE "[groups]\nscope: = wheel\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "scope: without a value is an error");
+	rc = load(BASE "[groups]\nscope:Domain Admins = wheel\n", &c, 0,
+	    NULL);
+	is_int(rc, OA2_ERR_CONFIG, "a scope with a space (never a scope "
+	    "token, RFC 6749 3.3) is an error");
+	ok(strstr(err, "RFC 6749") != NULL, "and says why (%s)", err);
+	rc = load(BASE "required_scopes = scope:openid admin\n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "an unprefixed required_scopes entry is "
+	    "an error");
+	ok(strstr(err, "c.conf:3: required_scopes entry \"admin\" must name "
+	    "its source: write scope:admin (a granted scope) or claim:admin "
+	    "(a value of groups_claim)") != NULL, "the error names file:line "
+	    "and what to write (%s)", err);
+	rc = load(BASE "required_scopes = \t \n", &c, 0, NULL);
+	is_int(rc, OA2_ERR_CONFIG, "empty required_scopes is an error");
+	{
+		const char *args[] = { "required_scopes=admin" };
+
+		rc = load(BASE, &c, 1, args);
+		is_int(rc, OA2_ERR_CONFIG, "unprefixed as a module argument "
+		    "too");
+		ok(strstr(err, "module arguments: required_scopes entry") !=
+		    NULL, "named as a module argument (%s)", err);
+	}
+
+	rc = load(BASE "[groups]\nscope:admin = wheel\n[other]\n", &c, 0,
+	    NULL);
 	is_int(rc, OA2_ERR_CONFIG, "any other section is an error");
 	ok(strstr(err, "unknown section [other]") != NULL,
 	    "error names the section (%s)", err);
-	rc = load(BASE "[groups]\nadmin = wheel\nadmin = adm\n", &c, 0,
-	    NULL);
+	rc = load(BASE "[groups]\nscope:admin = wheel\nscope:admin = adm\n",
+	    &c, 0, NULL);
 	is_int(rc, OA2_ERR_CONFIG, "a value mapped twice is an error");
-	rc = load(BASE "[groups]\nadmin = \n", &c, 0, NULL);
+	rc = load(BASE "[groups]\nscope:admin = \n", &c, 0, NULL);
 	is_int(rc, OA2_ERR_CONFIG, "a value without groups is an error");
-	rc = load(BASE "[groups]\nadmin = whe:el\n", &c, 0, NULL);
+	rc = load(BASE "[groups]\nscope:admin = whe:el\n", &c, 0, NULL);
 	is_int(rc, OA2_ERR_CONFIG, "a group name with ':' is an error");
-	rc = load(BASE "[groups]\nadmin = wheel docker\n", &c, 0, NULL);
+	rc = load(BASE "[groups]\nscope:admin = wheel docker\n", &c, 0,
+	    NULL);
 	is_int(rc, OA2_ERR_CONFIG, "group names need commas");
-	rc = load(BASE "[groups]\nadmin\n", &c, 0, NULL);
+	rc = load(BASE "[groups]\nscope:admin\n", &c, 0, NULL);
 	is_int(rc, OA2_ERR_CONFIG, "a line without '=' is an error");
 	rc = load(BASE "[groups]\n = wheel\n", &c, 0, NULL);
 	is_int(rc, OA2_ERR_CONFIG, "an empty value is an error");
@@ -130,27 +189,87 @@ test_config(void)
 	is_int(rc, OA2_ERR_CONFIG, "a relative state_dir is an error");
 	rc = load(BASE "group_sync = maybe\n", &c, 0, NULL);
 	is_int(rc, OA2_ERR_CONFIG, "group_sync must be yes or no");
-	rc = load(BASE "requried_scopes = x\n", &c, 0, NULL);
+	rc = load(BASE "requried_scopes = scope:x\n", &c, 0, NULL);
 	is_int(rc, OA2_ERR_CONFIG, "a misspelled key is still an error");
 	{
-		const char *args[] = { "required_scopes=admin", "allow_gid0" };
+		const char *args[] = { "required_scopes=scope:admin",
+		    "allow_gid0" };
 
-		rc = load(BASE "[groups]\nadmin = adm\n", &c, 2, args);
+		rc = load(BASE "required_scopes = claim:x claim:y\n"
+		    "[groups]\nscope:admin = adm\n", &c, 2, args);
 		is_int(rc, 0, "required_scopes and allow_gid0 as module "
 		    "arguments (%s)", err);
 		if (rc == 0) {
-			is_str(c->required_scopes, "admin",
-			    "argument required_scopes");
+			ok(c->nrequired == 1 &&
+			    c->required[0].src == CFG_SRC_SCOPE &&
+			    strcmp(c->required[0].value, "admin") == 0,
+			    "the argument replaces the file's list");
 			ok(c->allow_gid0, "argument allow_gid0");
 		}
 		cfg_free(&c);
 	}
 	{
-		bool found = false;
+		bool found = false, found2 = false;
 
-		for (size_t i = 0; cfg_keys[i] != NULL; i++)
+		for (size_t i = 0; cfg_keys[i] != NULL; i++) {
 			found = found || strcmp(cfg_keys[i], "group_sync") == 0;
+			found2 = found2 ||
+			    strcmp(cfg_keys[i], "required_claims") == 0;
+		}
 		ok(found, "cfg_keys lists group_sync");
+		ok(found2, "cfg_keys lists required_claims");
+	}
+}
+
+/* required_claims parsing. */
+static void
+test_claims_config(void)
+{
+	struct cfg *c = NULL;
+	int rc;
+
+	rc = load(BASE "required_claims = email_verified=true hd=corp.example"
+	    "\tflag=false quoted=\"true\" empty=\"\" a.b=x=y\n", &c, 0, NULL);
+	is_int(rc, 0, "required_claims loads (%s)", err);
+	if (rc != 0)
+		return;
+	is_int(c->nrequired_claims, 6, "six entries");
+	if (c->nrequired_claims == 6) {
+		ok(c->required_claims[0].kind == CFG_CLAIM_TRUE &&
+		    strcmp(c->required_claims[0].name, "email_verified") == 0,
+		    "email_verified=true is the boolean true");
+		ok(c->required_claims[1].kind == CFG_CLAIM_STRING &&
+		    strcmp(c->required_claims[1].value, "corp.example") == 0,
+		    "hd=corp.example is a string");
+		ok(c->required_claims[2].kind == CFG_CLAIM_FALSE,
+		    "false is the boolean false");
+		ok(c->required_claims[3].kind == CFG_CLAIM_STRING &&
+		    strcmp(c->required_claims[3].value, "true") == 0,
+		    "\"true\" (quoted) is the string true");
+		ok(c->required_claims[4].kind == CFG_CLAIM_STRING &&
+		    strcmp(c->required_claims[4].value, "") == 0,
+		    "\"\" is the empty string");
+		ok(strcmp(c->required_claims[5].name, "a.b") == 0 &&
+		    strcmp(c->required_claims[5].value, "x=y") == 0,
+		    "a dotted name; the value may hold '='");
+	}
+	cfg_free(&c);
+	{
+		static const char *bad[] = { "email_verified", "=true",
+		    "hd=", "hd=\"corp", "hd=co\"rp", "a..b=x", ".a=x",
+		    "a.=x", "h\"d=x", "  " };
+
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			char text[256];
+
+			snprintf(text, sizeof(text), BASE
+			    "required_claims = %s\n", bad[i]);
+			rc = load(text, &c, 0, NULL);
+			is_int(rc, OA2_ERR_CONFIG, "required_claims = %s: an "
+			    "error", bad[i]);
+			ok(strstr(err, "c.conf:3: required_claims") != NULL,
+			    "names the key and file:line (%s)", err);
+		}
 	}
 }
 
@@ -185,10 +304,19 @@ test_grant(void)
 	is_int(rc, 0, "grant from scope and claim");
 	if (g != NULL) {
 		is_str(g->user, "alice", "grant user");
-		is_int(g->n, 5, "openid admin pam:login admins dev (deduped)");
-		ok(grant_has(g, "pam:login") && grant_has(g, "dev") &&
-		    grant_has(g, "admins") && !grant_has(g, ""),
+		is_int(g->n, 6, "openid admin pam:login, then admins dev "
+		    "admin (deduplicated per source)");
+		ok(grant_has(g, CFG_SRC_SCOPE, "pam:login") &&
+		    grant_has(g, CFG_SRC_CLAIM, "dev") &&
+		    grant_has(g, CFG_SRC_CLAIM, "admins") &&
+		    !grant_has(g, CFG_SRC_SCOPE, ""),
 		    "scope tokens and claim values present");
+		ok(!grant_has(g, CFG_SRC_SCOPE, "dev") &&
+		    !grant_has(g, CFG_SRC_CLAIM, "pam:login"),
+		    "each value only under its own source");
+		ok(grant_has(g, CFG_SRC_SCOPE, "admin") &&
+		    grant_has(g, CFG_SRC_CLAIM, "admin"),
+		    "admin as a scope and as a claim value: two values");
 		ok(!g->confirmed, "a fresh grant is not confirmed");
 	}
 	grant_free(&g);
@@ -197,14 +325,15 @@ test_grant(void)
 	free(c->groups_claim);
 	c->groups_claim = strdup("realm_access.roles");
 	rc = grant_from_login(c, &lc, "alice", "openid", cl, &g, &why);
-	ok(rc == 0 && g != NULL && grant_has(g, "ops") && g->n == 2,
+	ok(rc == 0 && g != NULL && grant_has(g, CFG_SRC_CLAIM, "ops") &&
+	    !grant_has(g, CFG_SRC_SCOPE, "ops") && g->n == 2,
 	    "nested path realm_access.roles");
 	grant_free(&g);
 
 	free(c->groups_claim);
 	c->groups_claim = strdup("realm_access.one");
 	rc = grant_from_login(c, &lc, "alice", "openid", cl, &g, &why);
-	ok(rc == 0 && g != NULL && grant_has(g, "solo"),
+	ok(rc == 0 && g != NULL && grant_has(g, CFG_SRC_CLAIM, "solo"),
 	    "a string claim is one value");
 	grant_free(&g);
 
@@ -242,7 +371,7 @@ test_grant(void)
 	    "no scope, no groups_claim: empty grant");
 	memset(longv, 'x', sizeof(longv) - 1);
 	longv[sizeof(longv) - 1] = '\0';
-	ok(grant_add(g, longv, NULL) == 0 && g->n == 0,
+	ok(grant_add(g, CFG_SRC_SCOPE, longv, NULL) == 0 && g->n == 0,
 	    "a value over %d bytes is dropped", GRANT_MAX_VALUE);
 	grant_free(&g);
 	claims_free(&cl);
@@ -252,29 +381,129 @@ test_grant(void)
 static void
 test_required(void)
 {
+	struct cfg *c = NULL;
 	struct grant *g = NULL;
 	char missing[64];
 
 	grant_new("alice", &g);
-	grant_add(g, "openid", NULL);
-	grant_add(g, "admin", NULL);
-	grant_add(g, "pam:login", NULL);
-	is_int(groups_check_required(NULL, g, missing, sizeof(missing)), 0,
+	grant_add(g, CFG_SRC_SCOPE, "openid", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "admin", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "pam:login", NULL);
+	grant_add(g, CFG_SRC_CLAIM, "ops", NULL);
+	if (load(BASE, &c, 0, NULL) != 0)
+		abort();
+#define REQ(v) do { \
+		const char *a_[] = { "required_scopes=" v }; \
+		cfg_free(&c); \
+		if (load(BASE, &c, 1, a_) != 0) \
+			abort(); \
+	} while (0)
+	is_int(groups_check_required(c, g, missing, sizeof(missing)), 0,
 	    "no required_scopes: allowed");
-	is_int(groups_check_required("admin", g, missing, sizeof(missing)),
-	    0, "one present value");
-	is_int(groups_check_required(" admin\tpam:login  ", g, missing,
-	    sizeof(missing)), 0, "all present (tabs, spaces)");
-	is_int(groups_check_required("admin sudo pam:login", g, missing,
-	    sizeof(missing)), OA2_ERR_PERM, "one missing: refused");
-	is_str(missing, "sudo", "names the missing value");
-	is_int(groups_check_required("admi", g, missing, sizeof(missing)),
+	REQ("scope:admin");
+	is_int(groups_check_required(c, g, missing, sizeof(missing)), 0,
+	    "one present value");
+	cfg_free(&c);
+	if (load(BASE "required_scopes = \tscope:admin\tscope:pam:login "
+	    "claim:ops  \n", &c, 0, NULL) != 0)
+		abort();
+	is_int(groups_check_required(c, g, missing, sizeof(missing)), 0,
+	    "all present (tabs, spaces; scopes and a claim value)");
+	cfg_free(&c);
+	if (load(BASE "required_scopes = scope:admin scope:sudo "
+	    "scope:pam:login\n", &c, 0, NULL) != 0)
+		abort();
+	is_int(groups_check_required(c, g, missing, sizeof(missing)),
+	    OA2_ERR_PERM, "one missing: refused");
+	is_str(missing, "scope:sudo", "names the missing entry with its "
+	    "source");
+	REQ("scope:admi");
+	is_int(groups_check_required(c, g, missing, sizeof(missing)),
 	    OA2_ERR_PERM, "no prefix match");
-	is_int(groups_check_required("ADMIN", g, missing, sizeof(missing)),
+	REQ("scope:ADMIN");
+	is_int(groups_check_required(c, g, missing, sizeof(missing)),
 	    OA2_ERR_PERM, "no case folding");
-	is_int(groups_check_required("admin", NULL, missing,
-	    sizeof(missing)), OA2_ERR_PERM, "no grant: refused");
+	REQ("claim:admin");
+	is_int(groups_check_required(c, g, missing, sizeof(missing)),
+	    OA2_ERR_PERM, "a granted scope does not satisfy claim:");
+	is_str(missing, "claim:admin", "names claim:admin");
+	REQ("scope:ops");
+	is_int(groups_check_required(c, g, missing, sizeof(missing)),
+	    OA2_ERR_PERM, "a claim value does not satisfy scope:");
+	REQ("claim:ops");
+	is_int(groups_check_required(c, NULL, missing, sizeof(missing)),
+	    OA2_ERR_PERM, "no grant: refused");
+#undef REQ
+	cfg_free(&c);
 	grant_free(&g);
+}
+
+static void
+test_claims_gate(void)
+{
+	struct cfg *c = NULL;
+	struct claims *cl;
+	char missing[64];
+	static const struct {
+		const char *claims;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ "{\"email_verified\":true,\"hd\":\"corp.example\"}", 0,
+		    "true and the string: pass" },
+		{ "{\"email_verified\":false,\"hd\":\"corp.example\"}",
+		    OA2_ERR_PERM, "false: refused" },
+		{ "{\"email_verified\":\"true\",\"hd\":\"corp.example\"}",
+		    OA2_ERR_PERM, "the string \"true\": refused" },
+		{ "{\"email_verified\":1,\"hd\":\"corp.example\"}",
+		    OA2_ERR_PERM, "the number 1: refused" },
+		{ "{\"hd\":\"corp.example\"}", OA2_ERR_PERM,
+		    "missing: refused" },
+		{ "{\"email_verified\":null,\"hd\":\"corp.example\"}",
+		    OA2_ERR_PERM, "null: refused" },
+		{ "{\"email_verified\":true,\"hd\":\"corp.example.\"}",
+		    OA2_ERR_PERM, "a longer string: refused" },
+		{ "{\"email_verified\":true,\"hd\":\"Corp.example\"}",
+		    OA2_ERR_PERM, "no case folding" },
+		{ "{\"email_verified\":true,\"hd\":[\"corp.example\"]}",
+		    OA2_ERR_PERM, "an array holding the string: refused" },
+	};
+
+	if (load(BASE "required_claims = email_verified=true "
+	    "hd=corp.example\n", &c, 0, NULL) != 0)
+		abort();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cl = claims_of(cases[i].claims);
+		is_int(groups_check_claims(c, cl, &lc, missing,
+		    sizeof(missing)), cases[i].want, "%s", cases[i].what);
+		claims_free(&cl);
+	}
+	cl = claims_of("{\"hd\":\"corp.example\"}");
+	groups_check_claims(c, cl, &lc, missing, sizeof(missing));
+	is_str(missing, "email_verified", "names the failing claim");
+	claims_free(&cl);
+	is_int(groups_check_claims(c, NULL, &lc, missing, sizeof(missing)),
+	    OA2_ERR_PERM, "no claims: refused");
+	cfg_free(&c);
+
+	if (load(BASE "required_claims = flag=false v=\"true\" "
+	    "o.n=x\n", &c, 0, NULL) != 0)
+		abort();
+	cl = claims_of("{\"flag\":false,\"v\":\"true\",\"o\":{\"n\":\"x\"}}");
+	is_int(groups_check_claims(c, cl, &lc, missing, sizeof(missing)), 0,
+	    "false, a quoted string \"true\", a nested claim: pass");
+	claims_free(&cl);
+	cl = claims_of("{\"flag\":false,\"v\":true,\"o\":{\"n\":\"x\"}}");
+	is_int(groups_check_claims(c, cl, &lc, missing, sizeof(missing)),
+	    OA2_ERR_PERM, "v=\"true\" is not the boolean true");
+	claims_free(&cl);
+	cfg_free(&c);
+
+	if (load(BASE, &c, 0, NULL) != 0)
+		abort();
+	is_int(groups_check_claims(c, NULL, &lc, missing, sizeof(missing)),
+	    0, "no required_claims: allowed");
+	cfg_free(&c);
 }
 
 static void
@@ -291,16 +520,17 @@ test_map(void)
 		ok(0, "the stock groups adm, users, root exist");
 		return;
 	}
-	rc = load(BASE "[groups]\nadmin = adm, users\n"
-	    "pam:login = oa2g-missing, users\nsuper = root\n"
-	    "other = oa2g-missing\nnever = adm\n", &c, 0, NULL);
+	rc = load(BASE "[groups]\nscope:admin = adm, users\n"
+	    "scope:pam:login = oa2g-missing, users\nscope:super = root\n"
+	    "scope:other = oa2g-missing\nscope:never = adm\n"
+	    "claim:pam:login = adm\nscope:ops = adm\n", &c, 0, NULL);
 	if (rc != 0)
 		abort();
 	grant_new("alice", &g);
-	grant_add(g, "openid", NULL);
-	grant_add(g, "admin", NULL);
-	grant_add(g, "pam:login", NULL);
-	grant_add(g, "super", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "openid", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "admin", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "pam:login", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "super", NULL);
 	rc = groups_map(c, g, &lc, &granted, &mapped);
 	is_int(rc, 0, "map");
 	is_str(group_list_join(&granted, buf, sizeof(buf)), "adm,users",
@@ -322,14 +552,28 @@ test_map(void)
 
 	grant_free(&g);
 	grant_new("bob", &g);
-	grant_add(g, "openid", NULL);
-	grant_add(g, "Admin", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "openid", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "Admin", NULL);
 	rc = groups_map(c, g, &lc, &granted, &mapped);
 	is_int(granted.n, 0, "ordinary user (no mapped value): no groups");
 	is_str(group_list_join(&mapped, buf, sizeof(buf)), "adm,users",
 	    "mapped set is the same for everyone");
 	group_list_clear(&granted);
 	group_list_clear(&mapped);
+
+	/* A claim value named like a mapped scope, a scope named like a
+	 * mapped claim value: neither maps. */
+	grant_free(&g);
+	grant_new("carol", &g);
+	grant_add(g, CFG_SRC_CLAIM, "admin", NULL);
+	grant_add(g, CFG_SRC_CLAIM, "super", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "pam:login", NULL);
+	grant_add(g, CFG_SRC_CLAIM, "ops", NULL);
+	rc = groups_map(c, g, &lc, &granted, NULL);
+	is_str(group_list_join(&granted, buf, sizeof(buf)), "users",
+	    "claim values admin/super/ops map nothing under scope:, scope "
+	    "pam:login not claim:pam:login's adm");
+	group_list_clear(&granted);
 	rc = groups_map(c, NULL, &lc, &granted, NULL);
 	ok(rc == 0 && granted.n == 0, "no grant: no groups");
 	is_int(groups_apply(&granted), 0, "applying nothing succeeds");
@@ -397,18 +641,28 @@ test_record(void)
 	int rc;
 
 	grant_new("alice", &g);
-	grant_add(g, "openid", NULL);
-	grant_add(g, "pam:login", NULL);
-	grant_add(g, "Domain Admins\nvalue 61646d696e", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "openid", NULL);
+	grant_add(g, CFG_SRC_SCOPE, "pam:login", NULL);
+	grant_add(g, CFG_SRC_CLAIM, "Domain Admins\nvalue 61646d696e", NULL);
+	grant_add(g, CFG_SRC_CLAIM, "openid", NULL);
 	rc = grantstore_format(g, bid, &k, 1000, &rec, &len);
 	is_int(rc, 0, "format a record");
 	ok(rec != NULL && strstr(rec, "Domain") == NULL,
 	    "values are hex, so a newline in one cannot add a line");
 	rc = grantstore_parse(rec, len, bid, &k, 1010, "alice", &back, &why);
 	is_int(rc, 0, "parse it back (%s)", why);
-	ok(back != NULL && back->n == 3 && back->confirmed &&
-	    grant_has(back, "Domain Admins\nvalue 61646d696e") &&
-	    !grant_has(back, "admin"), "same values, confirmed");
+	ok(rec != NULL && strncmp(rec, "pam_oauth2 grant 2\n", 19) == 0 &&
+	    strstr(rec, "\nvalue scope:6f70656e6964\n") != NULL &&
+	    strstr(rec, "\nvalue claim:6f70656e6964\n") != NULL,
+	    "version 2: each value names its source");
+	ok(back != NULL && back->n == 4 && back->confirmed &&
+	    grant_has(back, CFG_SRC_CLAIM, "Domain Admins\nvalue 61646d696e") &&
+	    !grant_has(back, CFG_SRC_SCOPE, "Domain Admins\nvalue 61646d696e") &&
+	    grant_has(back, CFG_SRC_SCOPE, "pam:login") &&
+	    !grant_has(back, CFG_SRC_CLAIM, "pam:login") &&
+	    grant_has(back, CFG_SRC_CLAIM, "openid") &&
+	    !grant_has(back, CFG_SRC_SCOPE, "admin"),
+	    "same values with the same sources, confirmed");
 	grant_free(&back);
 	rc = grantstore_parse(rec, len, bid2, &k, 1010, "alice", &back, &why);
 	ok(rc == OA2_ERR_DENIED && strcmp(why, "other_boot") == 0,
@@ -437,7 +691,7 @@ test_record(void)
 	free(bad);
 	{
 		char buf[1024];
-		int n = snprintf(buf, sizeof(buf), "%svalue 6100\n", rec);
+		int n = snprintf(buf, sizeof(buf), "%svalue scope:6100\n", rec);
 
 		rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010, "alice",
 		    &back, &why);
@@ -446,10 +700,31 @@ test_record(void)
 		rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010, "alice",
 		    &back, &why);
 		ok(rc == OA2_ERR_DENIED, "an unknown line: refused");
-		n = snprintf(buf, sizeof(buf), "%svalue 6G\n", rec);
+		n = snprintf(buf, sizeof(buf), "%svalue scope:6G\n", rec);
 		rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010, "alice",
 		    &back, &why);
 		ok(rc == OA2_ERR_DENIED, "bad hex: refused");
+		n = snprintf(buf, sizeof(buf), "%svalue 61\n", rec);
+		rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010, "alice",
+		    &back, &why);
+		ok(rc == OA2_ERR_DENIED, "a value without a source: refused");
+		n = snprintf(buf, sizeof(buf), "%svalue role:61\n", rec);
+		rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010, "alice",
+		    &back, &why);
+		ok(rc == OA2_ERR_DENIED, "an unknown source: refused");
+		/* A version 1 record (values without a source). */
+		n = snprintf(buf, sizeof(buf), "pam_oauth2 grant 1\n%s",
+		    strchr(rec, '\n') + 1);
+		for (char *q = buf; (q = strstr(q, "value ")) != NULL; ) {
+			char *colon = strchr(q, ':');
+
+			memmove(q + 6, colon + 1, strlen(colon + 1) + 1);
+			q += 6;
+		}
+		rc = grantstore_parse(buf, strlen(buf), bid, &k, 1010,
+		    "alice", &back, &why);
+		ok(rc == OA2_ERR_DENIED && strcmp(why, "malformed") == 0,
+		    "an old (version 1) record: refused (%s)", why);
 	}
 	ok(back == NULL, "nothing returned on refusal");
 	free(rec);
@@ -670,8 +945,10 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 99;
 	test_config();
+	test_claims_config();
 	test_grant();
 	test_required();
+	test_claims_gate();
 	test_map();
 	test_apply();
 	test_authinfo();
