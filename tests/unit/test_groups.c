@@ -785,16 +785,20 @@ test_record(void)
 			"expired", "expired", "ok", "ok",
 		};
 		char buf[1024];
-		char uhex[16];
+		char *tmpl = NULL, *at;
+		size_t tlen = 0;
 		int n;
 
-		snprintf(uhex, sizeof(uhex), "616c696365");
-		for (size_t i = 0; i < sizeof(stamps) / sizeof(stamps[0]);
-		    i++) {
-			n = snprintf(buf, sizeof(buf), "%sboot %s\n"
-			    "session %ld %llu\ncreated %s\nuser %s\n",
-			    "pam_oauth2 grant 1\n", bid, (long)k.sid, k.start,
-			    stamps[i], uhex);
+		/* A real record with its stamp line swapped, whatever else
+		 * the format holds. */
+		rc = grantstore_format(g, bid, &k, 7777777, &tmpl, &tlen);
+		at = tmpl != NULL ? strstr(tmpl, "\ncreated 7777777\n") : NULL;
+		ok(rc == 0 && at != NULL, "template record for the stamp cases");
+		for (size_t i = 0; at != NULL && i < sizeof(stamps) /
+		    sizeof(stamps[0]); i++) {
+			n = snprintf(buf, sizeof(buf), "%.*s\ncreated %s\n%s",
+			    (int)(at - tmpl), tmpl, stamps[i],
+			    at + strlen("\ncreated 7777777\n"));
 			rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010,
 			    "alice", &back, &why);
 			ok(strcmp(why, whys[i]) == 0 && (strcmp(whys[i], "ok") == 0 ?
@@ -803,6 +807,7 @@ test_record(void)
 			    "(rc %d, %s)", stamps[i], whys[i], rc, why);
 			grant_free(&back);
 		}
+		free(tmpl);
 	}
 	grant_free(&g);
 
