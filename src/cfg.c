@@ -88,6 +88,8 @@ static const struct opt opts[] = {
 	{ "allow_gid0",         OPT_BOOL,   M(allow_gid0),         0, 0, false },
 	{ "group_sync",         OPT_BOOL,   M(group_sync),         0, 0, false },
 	{ "state_dir",          OPT_STR,    M(state_dir),          0, 0, false },
+	{ "min_uid",            OPT_LONG,   M(min_uid),            1, 2147483647,
+	    false },
 };
 
 const char *const cfg_keys[] = {
@@ -100,7 +102,7 @@ const char *const cfg_keys[] = {
 	"outage_window",
 	"debug", "use_first_pass", "try_first_pass", "groups_claim",
 	"required_scopes", "allow_gid0", "group_sync", "state_dir",
-	"audit_hash_sub", "required_claims", NULL
+	"audit_hash_sub", "required_claims", "min_uid", NULL
 };
 
 const struct cfg_source_info cfg_sources[CFG_SRC_COUNT] = {
@@ -174,6 +176,7 @@ cfg_new(void)
 	c->device_timeout = 110;
 	c->qr_code = true;
 	c->offline_max_age = 7 * 86400;
+	c->min_uid = 1000;
 	c->outage_window = OUTAGE_DEFAULT_WINDOW;
 	return c;
 }

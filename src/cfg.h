@@ -145,6 +145,7 @@ struct cfg {
 	bool allow_gid0;         /* a mapped group may have GID 0 */
 	bool group_sync;         /* also write memberships into /etc/group */
 	char *state_dir;         /* grant store (grantstore.h); NULL: default */
+	long min_uid;            /* accounts below it never go to the IdP */
 	struct cfg_group_map *group_map; /* the [groups] section, in order */
 	size_t ngroup_map;
 };

@@ -219,6 +219,9 @@ grantstore_format(const struct grant *g, const char *bid,
 
 	*out = NULL;
 	*len = 0;
+	/* No boot clock (now_boot failed): no record. */
+	if (now < 0)
+		return OA2_ERR_CONFIG;
 	cap = 256 + 2 * strlen(g->user);
 	for (size_t i = 0; i < g->n; i++)
 		cap += 16 + strlen(cfg_source_name(g->values[i].src)) +
@@ -356,9 +359,11 @@ grantstore_parse(const char *buf, size_t len, const char *bid,
 		*why = "other_user";
 		goto out;
 	}
-	/* Created in the future (another clock) or too long ago. */
-	if (now < 0 || (long long)created > now ||
-	    now - (long long)created > GRANTSTORE_TTL) {
+	/* Created in the future (another clock) or too long ago.  In
+	 * unsigned arithmetic: created may be any 19-digit number, and a
+	 * machine that booted seconds ago has small stamps. */
+	if (now < 0 || created > (unsigned long long)now ||
+	    (unsigned long long)now - created > GRANTSTORE_TTL) {
 		*why = "expired";
 		goto out;
 	}
@@ -496,6 +501,8 @@ grantstore_put(const char *dir, const struct grant *g,
 		return OA2_ERR_CONFIG;
 	}
 	rc = grantstore_format(g, bid, &k, now_boot(), &rec, &len);
+	if (rc == OA2_ERR_CONFIG)
+		log_msg(lc, LOG_ERR, "grant store: no CLOCK_BOOTTIME");
 	if (rc != 0)
 		return rc;
 	dfd = open_dir(dir, true, lc);

@@ -65,7 +65,12 @@ int grantstore_take(const char *dir, const char *user,
 void grantstore_drop(const char *dir, const struct log_ctx *lc);
 
 /* For tests: the record text of g, and its parser.  now is
- * CLOCK_BOOTTIME seconds.  grantstore_parse returns 0, OA2_ERR_NOMEM or
+ * CLOCK_BOOTTIME seconds (small on a freshly booted machine; negative
+ * means no clock: grantstore_format returns OA2_ERR_CONFIG, the parser
+ * "expired").  A record is good from its creation second to
+ * GRANTSTORE_TTL seconds after it; a stamp that is not a plain unsigned
+ * number is "malformed".  grantstore_format returns 0, OA2_ERR_CONFIG or
+ * OA2_ERR_NOMEM; grantstore_parse returns 0, OA2_ERR_NOMEM or
  * OA2_ERR_DENIED with *why one of "malformed", "other_boot",
  * "other_session", "other_user", "expired". */
 int grantstore_format(const struct grant *g, const char *boot_id,

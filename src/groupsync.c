@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "errors.h"
+#include "fault.h"
 #include "fsutil.h"
 #include "groups.h"
 #include "groupsync.h"
@@ -218,7 +220,7 @@ list_has_name(const struct group_list *l, const char *name, size_t n)
  */
 static int
 rewrite_line(struct buf *out, const char *line, size_t n, const char *user,
-    bool want, bool *changed)
+    bool want, bool *changed, bool *removed)
 {
 	const char *p = line, *end = line + n, *members, *m;
 	size_t ulen = strlen(user);
@@ -242,6 +244,8 @@ rewrite_line(struct buf *out, const char *line, size_t n, const char *user,
 	if (present == want)
 		return buf_add(out, line, n);
 	*changed = true;
+	if (!want)
+		*removed = true;
 	rc = buf_add(out, p, (size_t)(members - p));
 	if (rc != 0)
 		return rc;
@@ -286,16 +290,19 @@ read_file(int fd, const struct stat *st, struct buf *in)
 	return 0;
 }
 
+/*
+ * Write out into a new file beside path (same owner and mode as st),
+ * fsynced, named in tmp; the caller renames it into place.  Returns 0 or
+ * OA2_ERR_CONFIG (errno kept; nothing left behind).
+ */
 static int
-write_new(const char *path, const char *dir, const struct stat *st,
-    const struct buf *out)
+write_tmp(const char *path, const char *tag, const struct stat *st,
+    const struct buf *out, char *tmp, size_t tmplen)
 {
-	char tmp[PATH_MAX];
-	size_t off = 0;
-	int fd, dfd, rc = OA2_ERR_CONFIG;
+	int fd, saved;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.oa2.%ld", path,
-	    (long)getpid()) >= sizeof(tmp))
+	if ((size_t)snprintf(tmp, tmplen, "%s.oa2%s.%ld", path, tag,
+	    (long)getpid()) >= tmplen)
 		return OA2_ERR_CONFIG;
 	unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
@@ -303,109 +310,243 @@ write_new(const char *path, const char *dir, const struct stat *st,
 	if (fd < 0)
 		return OA2_ERR_CONFIG;
 	if (fchown(fd, st->st_uid, st->st_gid) != 0 ||
-	    fchmod(fd, st->st_mode & 07777) != 0)
-		goto out;
-	while (off < out->len) {
-		ssize_t n = write(fd, out->p + off, out->len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;
-		off += (size_t)n;
+	    fchmod(fd, st->st_mode & 07777) != 0 ||
+	    fs_write_all(fd, out->p != NULL ? out->p : "", out->len) != 0 ||
+	    fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return OA2_ERR_CONFIG;
 	}
-	if (fsync(fd) != 0)
-		goto out;
 	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
+		saved = errno;
+		unlink(tmp);
+		errno = saved;
+		return OA2_ERR_CONFIG;
 	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto out;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return 0;
+}
+
+/* Remove the new files ("NAME.oa2.PID", write_tmp) that a killed
+ * group_sync left in dir for any of the names in bases.  Called with
+ * every lock held. */
+static void
+sweep_tmp(const char *dir, const char *const *bases, size_t nbases)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		for (size_t i = 0; i < nbases; i++) {
+			size_t bl = strlen(bases[i]);
+			const char *num = de->d_name + bl + 5;
+			char *end = NULL;
+			long pid;
+
+			if (strncmp(de->d_name, bases[i], bl) != 0 ||
+			    strncmp(de->d_name + bl, ".oa2.", 5) != 0 ||
+			    *num < '1' || *num > '9')
+				continue;
+			errno = 0;
+			pid = strtol(num, &end, 10);
+			if (errno != 0 || *end != '\0' || pid == (long)getpid())
+				continue;
+			if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+				(void)unlinkat(dirfd(d), de->d_name, 0);
+		}
+	}
+	closedir(d);
+}
+
+static void
+sync_dir(const char *dir)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
 	if (dfd >= 0) {
 		(void)fsync(dfd);
 		close(dfd);
 	}
-	return 0;
+}
+
+/* One file of the group database (/etc/group or /etc/gshadow: both keep
+ * the members in the fourth field) while it is being rewritten. */
+struct gfile {
+	const char *path;
+	bool present;          /* false: optional file that does not exist */
+	bool locked;           /* we hold PATH.lock */
+	struct stat st;
+	struct buf cur;        /* contents, with the edits so far */
+	bool changed;
+	char tmp[PATH_MAX];    /* the new file, once written */
+};
+
+static void
+gfile_clear(struct gfile *f)
+{
+	if (f->tmp[0] != '\0')
+		unlink(f->tmp);
+	f->tmp[0] = '\0';
+	if (f->locked)
+		unlock_file(f->path);
+	f->locked = false;
+	free(f->cur.p);
+	memset(&f->cur, 0, sizeof(f->cur));
+}
+
+/* Lock and read f (a missing optional file is fine).  Returns 0 or
+ * OA2_ERR_CONFIG/OA2_ERR_NOMEM, logged. */
+static int
+gfile_open(struct gfile *f, bool optional, int64_t deadline,
+    const struct log_ctx *lc)
+{
+	char ep[LOG_ESC_MAX];
+	int fd = -1, rc = OA2_ERR_CONFIG;
+
+	log_escape(f->path, ep, sizeof(ep));
+	if (optional && access(f->path, F_OK) != 0 && errno == ENOENT)
+		return 0;
+	f->present = true;
+	if (lock_file(f->path, deadline) != 0) {
+		log_msg(lc, LOG_ERR, "group_sync: cannot lock %s.lock: nothing "
+		    "written", ep);
+		return OA2_ERR_CONFIG;
+	}
+	f->locked = true;
+	fd = open(f->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &f->st) != 0 || !S_ISREG(f->st.st_mode)) {
+		log_msg(lc, LOG_ERR, "group_sync: cannot read %s", ep);
+		goto out;
+	}
+	rc = read_file(fd, &f->st, &f->cur);
+	if (rc != 0)
+		log_msg(lc, LOG_ERR, "group_sync: cannot read %s", ep);
 out:
 	if (fd >= 0)
 		close(fd);
-	unlink(tmp);
 	return rc;
 }
 
-/*
- * Rewrite the member lists of the mapped groups in one file of the group
- * database (/etc/group or /etc/gshadow: both keep the members in the
- * fourth field) under its own lock; the caller holds .pwd.lock.  A missing
- * file is fine when optional (a system without gshadow).
- */
+/* In f's contents: user in every group of add, and in no group of mapped
+ * that is not in add.  *removed is set when a membership went away. */
 static int
-sync_file(const char *path, const char *dir, const char *user,
-    const struct group_list *add, const struct group_list *mapped,
-    const struct log_ctx *lc, int64_t deadline, bool optional,
-    bool *changed)
+gfile_edit(struct gfile *f, const char *user, const struct group_list *add,
+    const struct group_list *mapped, bool *removed)
 {
-	struct buf in = { 0 }, out = { 0 };
-	struct stat st;
-	char ep[LOG_ESC_MAX];
-	bool any = false, locked = false;
-	int fd = -1, rc = OA2_ERR_CONFIG;
+	struct buf out = { 0 };
 	const char *p, *end;
+	bool any = false;
+	int rc = 0;
 
-	log_escape(path, ep, sizeof(ep));
-	if (optional && access(path, F_OK) != 0 && errno == ENOENT)
+	if (!f->present)
 		return 0;
-	if (lock_file(path, deadline) != 0) {
-		log_msg(lc, LOG_ERR, "group_sync: cannot lock %s.lock", ep);
-		goto out;
-	}
-	locked = true;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		log_msg(lc, LOG_ERR, "group_sync: cannot read %s", ep);
-		goto out;
-	}
-	rc = read_file(fd, &st, &in);
-	if (rc != 0) {
-		log_msg(lc, LOG_ERR, "group_sync: cannot read %s", ep);
-		goto out;
-	}
-	for (p = in.p, end = in.p + in.len; p < end && rc == 0;) {
+	for (p = f->cur.p, end = f->cur.p + f->cur.len; p < end && rc == 0;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = (size_t)((nl != NULL ? nl : end) - p);
 		size_t nlen = strcspn(p, ":\n");
 
 		if (nlen < n && list_has_name(mapped, p, nlen))
 			rc = rewrite_line(&out, p, n, user,
-			    list_has_name(add, p, nlen), &any);
+			    list_has_name(add, p, nlen), &any, removed);
 		else
 			rc = buf_add(&out, p, n);
 		if (rc == 0 && nl != NULL)
 			rc = buf_add(&out, "\n", 1);
 		p = nl != NULL ? nl + 1 : end;
 	}
-	if (rc != 0)
-		goto out;
-	if (any) {
-		rc = write_new(path, dir, &st, &out);
-		if (rc != 0) {
-			log_msg(lc, LOG_ERR, "group_sync: cannot replace %s: %s",
-			    ep, strerror(errno));
-			goto out;
-		}
-		*changed = true;
+	if (rc != 0 || !any) {
+		free(out.p);
+		return rc;
 	}
-	rc = 0;
+	free(f->cur.p);
+	f->cur = out;
+	f->changed = true;
+	return 0;
+}
+
+/*
+ * The journal of revocations (DIR/.pam_oauth2-groupsync, owned like the
+ * group file, i.e. root, mode 0600):
+ * "pam_oauth2 groupsync 1" then one "USER GROUP" line per membership
+ * being removed.  It is in place before the first of the two files is
+ * replaced and removed after the second, so a process killed between the
+ * two renames leaves it behind, and the next group_sync (any user's
+ * login, under the same locks) removes those memberships from both files
+ * before anything else.
+ */
+#define JOURNAL_NAME ".pam_oauth2-groupsync"
+#define JOURNAL_MAGIC "pam_oauth2 groupsync 1\n"
+#define JOURNAL_MAX (1024 * 1024)
+
+static bool
+name_fits(const char *s, size_t n)
+{
+	if (n == 0 || n > 256)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == ':' || s[i] == ',' || s[i] == ' ' ||
+		    (unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* Apply each revocation of the journal text j to both files. */
+static int
+journal_replay(const struct buf *j, struct gfile *files, size_t nfiles,
+    bool *removed)
+{
+	const char *p = j->p, *end = j->p + j->len;
+	size_t ml = strlen(JOURNAL_MAGIC);
+	int rc = 0;
+
+	if (j->len < ml || memcmp(j->p, JOURNAL_MAGIC, ml) != 0)
+		return OA2_ERR_CONFIG;
+	for (p += ml; p < end && rc == 0;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *sp;
+		char user[257], group[257];
+		char *gname = group;
+		struct group_list none = { 0 }, one = { 1, NULL, &gname };
+
+		if (nl == NULL)
+			return OA2_ERR_CONFIG;
+		sp = memchr(p, ' ', (size_t)(nl - p));
+		if (sp == NULL || !name_fits(p, (size_t)(sp - p)) ||
+		    !name_fits(sp + 1, (size_t)(nl - sp - 1)))
+			return OA2_ERR_CONFIG;
+		memcpy(user, p, (size_t)(sp - p));
+		user[sp - p] = '\0';
+		memcpy(group, sp + 1, (size_t)(nl - sp - 1));
+		group[nl - sp - 1] = '\0';
+		for (size_t i = 0; i < nfiles && rc == 0; i++)
+			rc = gfile_edit(&files[i], user, &none, &one, removed);
+		p = nl + 1;
+	}
+	return rc;
+}
+
+/* Read the journal at path into j (j->len 0 when there is none); it
+ * must belong to owner (the group file's: root) and be private.
+ * Returns 0 or OA2_ERR_CONFIG (unsafe or unreadable). */
+static int
+journal_read(const char *path, uid_t owner, struct buf *j)
+{
+	struct stat st;
+	int fd, rc = OA2_ERR_CONFIG;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : OA2_ERR_CONFIG;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner ||
+	    (st.st_mode & 077) != 0 || st.st_size > JOURNAL_MAX)
+		goto out;
+	rc = read_file(fd, &st, j);
 out:
-	if (fd >= 0)
-		close(fd);
-	if (locked)
-		unlock_file(path);
-	free(in.p);
-	free(out.p);
+	close(fd);
 	return rc;
 }
 
@@ -414,11 +555,17 @@ groupsync_apply(const char *path, const char *user,
     const struct group_list *add, const struct group_list *mapped,
     const struct log_ctx *lc, bool *changed)
 {
-	char dir[PATH_MAX], gshadow[PATH_MAX];
+	char dir[PATH_MAX], gshadow[PATH_MAX], jpath[PATH_MAX];
+	char jtmp[PATH_MAX], ep[LOG_ESC_MAX];
+	struct gfile files[2];
+	struct buf old = { 0 }, jnew = { 0 };
+	struct stat jst = { 0 };
 	int64_t deadline = mono_ms() + GROUPSYNC_LOCK_WAIT_MS;
-	bool any = false;
+	bool removed = false, replay = false;
 	int pwfd = -1, rc = OA2_ERR_CONFIG;
 
+	memset(files, 0, sizeof(files));
+	jtmp[0] = '\0';
 	if (changed != NULL)
 		*changed = false;
 	if (user[0] == '\0' || strpbrk(user, ":,\n ") != NULL) {
@@ -428,23 +575,146 @@ groupsync_apply(const char *path, const char *user,
 	}
 	if (dir_of(path, dir, sizeof(dir)) != 0 ||
 	    (size_t)snprintf(gshadow, sizeof(gshadow), "%s/gshadow", dir) >=
-	    sizeof(gshadow))
+	    sizeof(gshadow) ||
+	    (size_t)snprintf(jpath, sizeof(jpath), "%s/" JOURNAL_NAME, dir) >=
+	    sizeof(jpath))
 		return OA2_ERR_CONFIG;
+	/*
+	 * gshadow first.  Both files grant a membership: login, su, sshd
+	 * and sudo's %group rules read /etc/group (initgroups), while
+	 * sg/newgrp take the member list of the group's /etc/gshadow entry
+	 * instead and let its members in without a password, from a session
+	 * that already runs.  So no order of two renames is safe by itself
+	 * against a kill between them; the journal above closes that window
+	 * (the next group_sync finishes the revocation).  Of the two
+	 * half-done states, a member left in /etc/group only matters at a
+	 * new login (which runs group_sync again, replaying the journal),
+	 * one left in gshadow could use sg at once: so gshadow loses a
+	 * revoked member first.
+	 */
+	files[0].path = gshadow;
+	files[1].path = path;
+	/* All locks before anything is read or written, as shadow-utils
+	 * does (lckpwdf, then gr_lock and sgr_lock): a lock we cannot have
+	 * leaves both files as they were. */
 	pwfd = lock_pwd(dir, deadline);
 	if (pwfd < 0) {
 		log_msg(lc, LOG_ERR, "group_sync: cannot lock %s/.pwd.lock: %s",
-		    dir, strerror(errno));
+		    log_escape(dir, ep, sizeof(ep)), strerror(errno));
 		return OA2_ERR_CONFIG;
 	}
-	/* Both files, as usermod -aG and gpasswd do: a member left in
-	 * gshadow would still get the group through sg/newgrp. */
-	rc = sync_file(path, dir, user, add, mapped, lc, deadline, false,
-	    &any);
+	rc = gfile_open(&files[1], false, deadline, lc);
 	if (rc == 0)
-		rc = sync_file(gshadow, dir, user, add, mapped, lc, deadline,
-		    true, &any);
-	if (changed != NULL)
-		*changed = any;
+		rc = gfile_open(&files[0], true, deadline, lc);
+	if (rc != 0)
+		goto out;
+	/* A revocation a killed group_sync left half done comes first. */
+	{
+		const char *bases[3] = { strrchr(path, '/') + 1, "gshadow",
+		    JOURNAL_NAME };
+
+		sweep_tmp(dir, bases, 3);
+	}
+	rc = journal_read(jpath, files[1].st.st_uid, &old);
+	if (rc == 0 && old.len > 0) {
+		replay = true;
+		rc = journal_replay(&old, files, 2, &removed);
+	}
+	if (rc != 0) {
+		log_msg(lc, LOG_ERR, "group_sync: unusable journal %s",
+		    log_escape(jpath, ep, sizeof(ep)));
+		goto out;
+	}
+	for (size_t i = 0; i < 2 && rc == 0; i++)
+		rc = gfile_edit(&files[i], user, add, mapped, &removed);
+	if (rc != 0)
+		goto out;
+	if (!files[0].changed && !files[1].changed) {
+		if (replay)
+			unlink(jpath);
+		rc = 0;
+		goto out;
+	}
+	/* Both new files complete and on disk before either is renamed. */
+	for (size_t i = 0; i < 2; i++) {
+		if (!files[i].changed)
+			continue;
+		rc = write_tmp(files[i].path, "", &files[i].st, &files[i].cur,
+		    files[i].tmp, sizeof(files[i].tmp));
+		if (rc != 0) {
+			log_msg(lc, LOG_ERR, "group_sync: cannot write a new "
+			    "%s: %s: nothing replaced", log_escape(files[i].path,
+			    ep, sizeof(ep)), strerror(errno));
+			goto out;
+		}
+	}
+	if (removed) {
+		/* The journal: what was there, and every removal now. */
+		rc = old.len > 0 ? buf_add(&jnew, old.p, old.len) :
+		    buf_add(&jnew, JOURNAL_MAGIC, strlen(JOURNAL_MAGIC));
+		for (size_t i = 0; rc == 0 && mapped != NULL && i < mapped->n;
+		    i++) {
+			if (list_has_name(add, mapped->names[i],
+			    strlen(mapped->names[i])) ||
+			    !name_fits(mapped->names[i],
+			    strlen(mapped->names[i])))
+				continue;
+			rc = buf_add(&jnew, user, strlen(user));
+			if (rc == 0)
+				rc = buf_add(&jnew, " ", 1);
+			if (rc == 0)
+				rc = buf_add(&jnew, mapped->names[i],
+				    strlen(mapped->names[i]));
+			if (rc == 0)
+				rc = buf_add(&jnew, "\n", 1);
+		}
+		jst.st_uid = files[1].st.st_uid;
+		jst.st_gid = files[1].st.st_gid;
+		jst.st_mode = 0600;
+		if (rc == 0)
+			rc = write_tmp(jpath, "", &jst, &jnew, jtmp,
+			    sizeof(jtmp));
+		if (rc == 0 && rename(jtmp, jpath) != 0)
+			rc = OA2_ERR_CONFIG;
+		if (rc != 0) {
+			log_msg(lc, LOG_ERR, "group_sync: cannot write the "
+			    "journal %s: nothing replaced",
+			    log_escape(jpath, ep, sizeof(ep)));
+			goto out;
+		}
+		jtmp[0] = '\0';
+		sync_dir(dir);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		if (!files[i].changed)
+			continue;
+		if (i == 1)
+			fault_point("groupsync_between_renames");
+		if (rename(files[i].tmp, files[i].path) != 0) {
+			log_msg(lc, LOG_ERR, "group_sync: cannot replace %s: %s",
+			    log_escape(files[i].path, ep, sizeof(ep)),
+			    strerror(errno));
+			rc = OA2_ERR_CONFIG;
+			goto out;
+		}
+		files[i].tmp[0] = '\0';
+		if (changed != NULL)
+			*changed = true;
+	}
+	sync_dir(dir);
+	/* Both files are final: the journal is done. */
+	if (removed || replay) {
+		unlink(jpath);
+		sync_dir(dir);
+	}
+	rc = 0;
+out:
+	if (jtmp[0] != '\0')
+		unlink(jtmp);
+	gfile_clear(&files[0]);
+	gfile_clear(&files[1]);
+	free(old.p);
+	free(jnew.p);
 	close(pwfd);  /* releases the fcntl lock */
 	return rc;
 }

@@ -20,15 +20,20 @@ struct log_ctx;
  * is one: make user a member of every group in add, and not a member of
  * every group in mapped that is not in add.  Groups
  * are matched by name; any other line, and every byte of a line we do not
- * change, is kept as it was.  Takes the locks shadow-utils takes (the
- * lckpwdf() lock on .pwd.lock in the file's directory, then PATH.lock),
- * waiting at most GROUPSYNC_LOCK_WAIT_MS without touching signals or
- * timers (and gshadow.lock for that file); writes each new file in the
- * same directory with the old file's
- * owner and mode, fsyncs it and renames it over the old one.  Nothing is
- * written when nothing changes.  *changed (may be NULL) tells whether the
- * file was replaced.  Returns 0, OA2_ERR_CONFIG (I/O or lock failure,
- * logged) or OA2_ERR_NOMEM.
+ * change, is kept as it was.  Takes every lock shadow-utils takes (the
+ * lckpwdf() lock on .pwd.lock in the file's directory, PATH.lock and
+ * gshadow.lock) before reading or writing either file, waiting at most
+ * GROUPSYNC_LOCK_WAIT_MS without touching signals or timers: a lock it
+ * cannot get leaves both files as they were.  Writes both new files in
+ * the same directory with the old files' owner and mode and fsyncs them,
+ * then renames gshadow, then the group file, over the old ones.  A
+ * revocation is journalled (.pam_oauth2-groupsync beside the file) until
+ * both renames are done; a later call, of any user, first finishes the
+ * journalled revocations of a call that was killed in between, and
+ * removes the new files such a call left.  Nothing is written when
+ * nothing changes.  *changed (may be NULL) tells whether a file was
+ * replaced.  Returns 0, OA2_ERR_CONFIG (I/O or lock failure, logged) or
+ * OA2_ERR_NOMEM.
  */
 int groupsync_apply(const char *path, const char *user,
     const struct group_list *add, const struct group_list *mapped,

@@ -29,6 +29,14 @@ has_control(const char *s)
 bool
 identity_local_user(const char *user)
 {
+	uid_t uid;
+
+	return identity_local_uid(user, &uid) == 0;
+}
+
+int
+identity_local_uid(const char *user, uid_t *uid)
+{
 	struct passwd pw, *res = NULL;
 	size_t len = 1024;
 	char *buf = NULL;
@@ -39,7 +47,7 @@ identity_local_user(const char *user)
 
 		if (nb == NULL) {
 			free(buf);
-			return false;
+			return OA2_ERR_NOTFOUND;
 		}
 		buf = nb;
 		rc = getpwnam_r(user, &pw, buf, len, &res);
@@ -47,8 +55,10 @@ identity_local_user(const char *user)
 			break;
 		len *= 2;
 	}
+	if (rc == 0 && res != NULL)
+		*uid = pw.pw_uid;
 	free(buf);
-	return rc == 0 && res != NULL;
+	return rc == 0 && res != NULL ? 0 : OA2_ERR_NOTFOUND;
 }
 
 int

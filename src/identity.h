@@ -8,6 +8,7 @@
 #define OA2_IDENTITY_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 struct claims;
 
@@ -20,6 +21,10 @@ int identity_check_user(const char *user);
 
 /* Is there a local account of that name (NSS, thread-safe)? */
 bool identity_local_user(const char *user);
+
+/* The UID of the local account user into *uid: 0, or OA2_ERR_NOTFOUND
+ * when there is none or NSS failed (*uid untouched). */
+int identity_local_uid(const char *user, uid_t *uid);
 
 /* Expand format ("%u" = user, "%%" = '%') into a new string *out.
  * Returns 0, OA2_ERR_CONFIG (bad format) or OA2_ERR_NOMEM. */

@@ -207,6 +207,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	const char *grant = "password";
 	char err[CFG_ERR_LEN], missing[GRANT_MAX_VALUE + 16];
 	int64_t started = clock_mono_ms();
+	uid_t uid;
 	int rc;
 
 	(void)flags;
@@ -232,6 +233,15 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	if (identity_check_user(user) != 0) {
 		rc = OA2_ERR_USER;
 		why = "invalid_user_name";
+		goto out;
+	}
+	/* System accounts (root) never go to the IdP: no prompt, nothing
+	 * sent; the stack's next module (pam_unix) asks for the password. */
+	if (identity_local_uid(user, &uid) == 0 &&
+	    (long long)uid < (long long)cfg->min_uid) {
+		rc = OA2_ERR_IGNORE;
+		grant = "-";
+		why = "system_account";
 		goto out;
 	}
 	rc = auth_run(pamh, cfg, &lc, user, &lg, &grant, &why);

@@ -130,6 +130,7 @@ like "$line" "rhost=- " "no PAM_RHOST: rhost=-"
 # ---------------------------------------------------------------- local decisions
 CASE_USER=$'bad\001user' pwcase invalid_user_name pw ''
 CASE_USER=oa2nosuchuser pwcase unknown_user pw ''
+CASE_USER=root pwcase system_account pw ''
 case_ empty_password pw '' <<<''
 CASE_LABEL="sshd's fake password" case_ fake_password pw '' hexreply auth \
 	<<<"$(printf '%s' $'\b\n\r\177INCORRECT' | od -An -tx1 -v | tr -d ' \n')"

@@ -390,13 +390,17 @@ is "$(echo "$out" | grep '^groups=' | head -1)" "groups=" "setcred for another u
 is "$(echo "$out" | grep '^groups=' | tail -1)" "groups=" "and the record is gone (refused records are removed)"
 like "$(log_since)" "record s[0-9]+-[0-9]+ for user $USER1 refused: other_user" "logged as other_user"
 
-# Expired: the same record, 1000 s older.
+# Expired: the same record, stamped 1000 s after its creation (a stamp in
+# the future is refused as expired).  Not 1000 s before: the stamp is
+# CLOCK_BOOTTIME seconds, and a machine that booted less than 1000 s ago
+# has no such time.  Records older than GRANTSTORE_TTL, and small boot
+# times, are covered in tests/unit/test_groups.c.
 mark_log
 out=$(insession '
 	pamg oa2g '"$ADMIN"' auth acct <<<"$PW" >/dev/null
 	f=$(ls "$STATE"/s*)
 	c=$(sed -n "s/^created //p" "$f")
-	sed -i "s/^created .*/created $((c - 1000))/" "$f"; chmod 600 "$f"
+	sed -i "s/^created .*/created $((c + 1000))/" "$f"; chmod 600 "$f"
 	pamg oa2g '"$ADMIN"' setcred groups </dev/null
 	echo "left=$(ls -A "$STATE")"')
 is "$(echo "$out" | grep '^groups=')" "groups=" "expired record: no groups"
@@ -499,6 +503,68 @@ st=0; for g in oa2g_wheel oa2g_docker oa2g_ops; do gs_member "$g" "$ADMIN" && st
 ok "$st" "/etc/gshadow: removed there too"
 has_member oa2g_ssh "$ADMIN"; ok $? "still in ssh"
 has_member oa2g_other "$ADMIN"; ok $? "a group outside the mapping is not touched"
+
+# Both locks before either file is written: with /etc/gshadow.lock held
+# (by a live process, as shadow-utils' sgr_lock writes it), a login that
+# revokes admin's wheel, docker and ops changes neither file.
+mock_ctl users "{\"$ADMIN\": {\"password\": \"$PW\", \"scope\": \"openid admin pam:login\", \"claims\": {\"groups\": [\"ops\"]}}}" >/dev/null
+printf '%s\n' "$PW" | pamg oa2gsync "$ADMIN" auth acct setcred >/dev/null
+has_member oa2g_wheel "$ADMIN" && gs_member oa2g_wheel "$ADMIN"
+ok $? "admin back in wheel (both files) before the lock case"
+mock_ctl users "{\"$ADMIN\": {\"password\": \"$PW\", \"scope\": \"openid pam:login\", \"claims\": {}}}" >/dev/null
+[ -e /etc/gshadow.lock ] && bail "/etc/gshadow.lock exists already"
+sleep 300 &
+holder=$!
+on_exit "kill $holder; rm -f /etc/gshadow.lock"
+printf '%s' "$holder" >"/etc/gshadow.$holder" && ln "/etc/gshadow.$holder" /etc/gshadow.lock && rm -f "/etc/gshadow.$holder"
+g_before=$(sha256sum </etc/group) gs_before=$(sha256sum </etc/gshadow)
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2gsync "$ADMIN" auth acct setcred groups)
+like "$out" 'setcred=PAM_SUCCESS' "gshadow locked: the login itself goes on"
+is "$(sha256sum </etc/group)" "$g_before" "gshadow locked: /etc/group not written either"
+is "$(sha256sum </etc/gshadow)" "$gs_before" "gshadow locked: /etc/gshadow not written"
+like "$(log_since)" 'group_sync: cannot lock /etc/gshadow\.lock: nothing written' "the lock failure is logged"
+is "$(cat /etc/gshadow.lock 2>/dev/null)" "$holder" "the other process's lock is left alone"
+kill "$holder"; wait "$holder" 2>/dev/null
+rm -f /etc/gshadow.lock
+is "$(ls -d /etc/group.oa2* /etc/gshadow.oa2* /etc/.pam_oauth2-groupsync* 2>/dev/null)" "" \
+	"no temporary file or journal left"
+
+# Killed between the two renames (the test-only module's fault point):
+# gshadow already lost the revoked member, /etc/group not yet; the journal
+# left behind makes the next group_sync (here another user's login) remove
+# it from /etc/group too, before anything else.
+FAULTMODULE="$top_builddir/tests/lib/.libs/pam_oauth2_fault.so"
+[ -f "$FAULTMODULE" ] || bail "fault module not built: $FAULTMODULE"
+cat >"$TESTTMP/pam.d/oa2gfault" <<SVC
+auth    required $FAULTMODULE config=$CONF group_sync=yes
+account required $FAULTMODULE config=$CONF
+SVC
+# admin still has wheel (the locked login changed nothing).
+has_member oa2g_wheel "$ADMIN" && gs_member oa2g_wheel "$ADMIN"
+ok $? "admin in wheel (both files) before the kill"
+out=$(printf '%s\n' "$PW" | OA2_FAULT_KILL=groupsync_between_renames pamg oa2gfault "$ADMIN" auth acct setcred; echo "exit=$?")
+like "$out" 'exit=137' "the login was killed (SIGKILL) between the renames"
+unlike "$out" 'setcred=' "so setcred never returned"
+gs_member oa2g_wheel "$ADMIN" && st=1 || st=0
+ok "$st" "after the kill: /etc/gshadow (renamed first) no longer lists admin in wheel"
+ok "$([ -f /etc/.pam_oauth2-groupsync ]; echo $?)" "after the kill: the journal of the revocation is there"
+is "$(stat -c '%a %u' /etc/.pam_oauth2-groupsync 2>/dev/null)" "600 0" "journal root-only"
+grep -qx "$ADMIN oa2g_wheel" /etc/.pam_oauth2-groupsync
+ok $? "the journal names admin and wheel"
+ok "$([ -n "$(ls -d /etc/group.oa2.* 2>/dev/null)" ]; echo $?)" "after the kill: its new /etc/group is left (not renamed)"
+has_member oa2g_wheel "$ADMIN" && echo "# after the kill /etc/group still lists admin in wheel (until the next group_sync)"
+mark_log
+out=$(printf '%s\n' "$PW" | pamg oa2gsync "$USER1" auth acct setcred)
+like "$out" 'setcred=PAM_SUCCESS' "next group_sync (another user's login) runs"
+st=0; for g in oa2g_wheel oa2g_docker oa2g_ops; do has_member "$g" "$ADMIN" && st=1; gs_member "$g" "$ADMIN" && st=1; done
+ok "$st" "the revoked memberships are in neither file now"
+has_member oa2g_ssh "$ADMIN" && gs_member oa2g_ssh "$ADMIN"
+ok $? "admin's remaining grant (ssh) is untouched"
+ok "$([ ! -e /etc/.pam_oauth2-groupsync ]; echo $?)" "the journal is gone"
+is "$(ls -d /etc/group.oa2* /etc/gshadow.oa2* /etc/.pam_oauth2-groupsync* 2>/dev/null)" "" \
+	"the next group_sync removed the killed login's new /etc/group file"
+
 # Without group_sync nothing is written.
 before=$(sha256sum </etc/group)
 mock_ctl users "{\"$ADMIN\": {\"password\": \"$PW\", \"scope\": \"openid admin pam:login\", \"claims\": {}}}" >/dev/null

@@ -16,12 +16,14 @@
  * pam_end in a forked child, "forkend=exit:N" or "forkend=signal:N"),
  * stdiocheck (stdout and stderr point to a scratch file during each op,
  * prompts still reach the real stderr; "stdio=N" says how many bytes
- * the module wrote there).
+ * the module wrote there), ruid=N (before pam_start: real UID N, effective
+ * UID still 0, as in a setuid su or sudo run by user N).
  * Answers to prompts are read
  * from standard input, one line each (never argv: they are secrets).
  * Prompts and messages go to stderr as "PROMPT[style]: text".  For each
  * op one line "op=PAM_NAME" goes to stdout.
  */
+#define _GNU_SOURCE
 #include <grp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -302,6 +304,13 @@ main(int argc, char **argv)
 			forkend = 1;
 		else if (strcmp(argv[i], "stdiocheck") == 0)
 			stdiocheck = 1;
+		else if (strncmp(argv[i], "ruid=", 5) == 0) {
+			if (setresuid((uid_t)strtoul(argv[i] + 5, NULL, 10),
+			    0, 0) != 0) {
+				perror("pamtest: setresuid");
+				return 2;
+			}
+		}
 		else if (nops < 32)
 			ops[nops++] = argv[i];
 	}

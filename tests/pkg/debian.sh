@@ -73,6 +73,43 @@ ok $? "postinst registers the profile with pam-auth-update"
 # ---------------------------------------------------------------- scratch root
 root="$work/root"
 dpkg -x "$deb" "$root"
+
+# postrm purge removes the module's run-time state (offline password
+# verifiers, metadata cache, grant store), here in the scratch root
+# through DPKG_ROOT, as dpkg --root runs it; remove keeps it.  The real
+# /var/lib/pam_oauth2 and friends are only looked at, before and after.
+grep -qx '#DEBHELPER#' "$top/debian/postrm"
+ok $? "debian/postrm keeps debhelper's #DEBHELPER# token"
+ok $([ -f "$work/ctrl/postrm" ]; echo $?) "the package has a postrm"
+state_dirs="var/lib/pam_oauth2 var/cache/pam_oauth2 run/pam_oauth2"
+real_state() { for d in $state_dirs; do ls -la --time-style=+%s "/$d" 2>&1; done | sha256sum; }
+real_before=$(real_state)
+for d in $state_dirs; do
+	mkdir -p "$root/$d/sub"
+	echo verifier >"$root/$d/u-0123abcd"
+	echo x >"$root/$d/sub/.hidden"
+	chmod 0700 "$root/$d"
+done
+mkdir -p "$root/var/lib/other-package" && echo keep >"$root/var/lib/other-package/f"
+(cd / && env -i PATH="$PATH" DPKG_ROOT="$root" DPKG_MAINTSCRIPT_NAME=postrm \
+	DPKG_MAINTSCRIPT_PACKAGE=libpam-oauth2 sh "$work/ctrl/postrm" remove) >"$work/postrm.out" 2>&1
+st=$?
+left=0; for d in $state_dirs; do [ -f "$root/$d/u-0123abcd" ] || left=1; done
+ok $([ $st -eq 0 ] && [ $left -eq 0 ]; echo $?) "postrm remove exits 0 and keeps the state (rc $st)"
+(cd / && env -i PATH="$PATH" DPKG_ROOT="$root" DPKG_MAINTSCRIPT_NAME=postrm \
+	DPKG_MAINTSCRIPT_PACKAGE=libpam-oauth2 sh "$work/ctrl/postrm" purge) >>"$work/postrm.out" 2>&1
+st=$?
+ok $st "postrm purge exits 0"
+[ $st -eq 0 ] || sed 's/^/#   /' "$work/postrm.out"
+for d in $state_dirs; do
+	ok $([ ! -e "$root/$d" ] && [ ! -L "$root/$d" ]; echo $?) "postrm purge removed /$d (in the scratch root)"
+done
+ok $([ "$(cat "$root/var/lib/other-package/f" 2>/dev/null)" = keep ] && [ -d "$root/var/lib" ] && \
+	[ -d "$root/var/cache" ] && [ -d "$root/run" ]; echo $?) "and nothing else: /var/lib, /var/cache, /run and another package's files stay"
+(cd / && env -i PATH="$PATH" DPKG_ROOT="$root" sh "$work/ctrl/postrm" purge) >>"$work/postrm.out" 2>&1
+ok $? "postrm purge again (nothing left to remove) exits 0"
+ok $([ "$(real_state)" = "$real_before" ]; echo $?) "the real /var/lib/pam_oauth2, /var/cache/pam_oauth2, /run/pam_oauth2 are untouched"
+rm -rf "$root/var/lib/other-package"
 grep -q '^Default: no$' "$root/usr/share/pam-configs/oauth2"
 ok $? "the pam-auth-update profile is off by default"
 ctl="$root/usr/sbin/pam_oauth2ctl"

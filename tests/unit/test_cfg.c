@@ -94,6 +94,7 @@ main(void)
 		is_str(c->username_format, "%u", "default username_format");
 		is_int(c->timeout, 10, "default timeout");
 		is_int(c->connect_timeout, 5, "default connect_timeout");
+		is_int(c->min_uid, 1000, "default min_uid");
 		is_int(c->outage_window, 30, "default outage_window");
 		is_int(c->client_auth, CFG_AUTH_NONE,
 		    "public client: client_auth none");
@@ -206,6 +207,20 @@ main(void)
 	    0644, "client_id is required");
 	expect_error("missing issuer", "client_id = x\n", 0644,
 	    "issuer is required");
+	expect_error("min_uid zero", BASE "min_uid = 0\n", 0644,
+	    "min_uid must be a whole number from 1 to 2147483647");
+	expect_error("min_uid negative", BASE "min_uid = -1\n", 0644,
+	    "min_uid must be");
+	expect_error("min_uid too big", BASE "min_uid = 2147483648\n", 0644,
+	    "min_uid must be");
+	expect_error("min_uid not a number", BASE "min_uid = root\n", 0644,
+	    "min_uid must be a whole number");
+	rc = load(write_file("ok.conf", BASE "min_uid = 500\n", 0644), &c, 1,
+	    "min_uid=60000");
+	is_int(rc, 0, "min_uid in the file and as an argument loads");
+	if (c != NULL)
+		is_int(c->min_uid, 60000, "the argument wins");
+	cfg_free(&c);
 	expect_error("timeout with unit", BASE "timeout = 10s\n", 0644,
 	    "timeout must be a whole number");
 	expect_error("timeout zero", BASE "timeout = 0\n", 0644,

@@ -728,6 +728,87 @@ test_record(void)
 	}
 	ok(back == NULL, "nothing returned on refusal");
 	free(rec);
+	rec = NULL;
+
+	/* A machine that booted seconds ago: CLOCK_BOOTTIME stamps are
+	 * small, and the arithmetic must hold at 0 and at the edges. */
+	rc = grantstore_format(g, bid, &k, 5, &rec, &len);
+	is_int(rc, 0, "format a record made at boot time 5 s");
+	ok(rec != NULL && strstr(rec, "\ncreated 5\n") != NULL,
+	    "stamp written as 5");
+	rc = grantstore_parse(rec, len, bid, &k, 5, "alice", &back, &why);
+	ok(rc == 0 && back != NULL, "boot 5 s, read at 5 s: good (%s)", why);
+	grant_free(&back);
+	rc = grantstore_parse(rec, len, bid, &k, 5 + GRANTSTORE_TTL, "alice",
+	    &back, &why);
+	ok(rc == 0 && back != NULL, "boot 5 s, read %d s later: good (%s)",
+	    GRANTSTORE_TTL, why);
+	grant_free(&back);
+	rc = grantstore_parse(rec, len, bid, &k, 5 + GRANTSTORE_TTL + 1,
+	    "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "boot 5 s, read %d s later: expired (%s)", GRANTSTORE_TTL + 1,
+	    why);
+	rc = grantstore_parse(rec, len, bid, &k, 4, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "boot 5 s, read at 4 s (future stamp): expired (%s)", why);
+	rc = grantstore_parse(rec, len, bid, &k, 0, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "boot 5 s, read at 0 s: expired (%s)", why);
+	rc = grantstore_parse(rec, len, bid, &k, -1, "alice", &back, &why);
+	ok(rc == OA2_ERR_DENIED && strcmp(why, "expired") == 0,
+	    "no boot clock when reading (now -1): expired (%s)", why);
+	free(rec);
+	rec = NULL;
+	rc = grantstore_format(g, bid, &k, 0, &rec, &len);
+	is_int(rc, 0, "format a record made at boot time 0");
+	rc = grantstore_parse(rec, len, bid, &k, 0, "alice", &back, &why);
+	ok(rc == 0 && back != NULL, "stamp 0 read at 0: good (%s)", why);
+	grant_free(&back);
+	free(rec);
+	rec = NULL;
+	rc = grantstore_format(g, bid, &k, -1, &rec, &len);
+	ok(rc == OA2_ERR_CONFIG && rec == NULL,
+	    "no boot clock when writing (now -1): no record (rc %d)", rc);
+	free(rec);
+	rec = NULL;
+	{
+		/* Stamps written by hand: negative, huge, far future. */
+		static const char *const stamps[] = {
+			"-5", "-0", "+5", " 5", "", "5x",
+			"9223372036854775808", "18446744073709551615",
+			"9999999999999999999", "1000000", "1000", "0890",
+		};
+		static const char *const whys[] = {
+			"malformed", "malformed", "malformed", "malformed",
+			"malformed", "malformed", "expired", "malformed",
+			"expired", "expired", "ok", "ok",
+		};
+		char buf[1024];
+		char *tmpl = NULL, *at;
+		size_t tlen = 0;
+		int n;
+
+		/* A real record with its stamp line swapped, whatever else
+		 * the format holds. */
+		rc = grantstore_format(g, bid, &k, 7777777, &tmpl, &tlen);
+		at = tmpl != NULL ? strstr(tmpl, "\ncreated 7777777\n") : NULL;
+		ok(rc == 0 && at != NULL, "template record for the stamp cases");
+		for (size_t i = 0; at != NULL && i < sizeof(stamps) /
+		    sizeof(stamps[0]); i++) {
+			n = snprintf(buf, sizeof(buf), "%.*s\ncreated %s\n%s",
+			    (int)(at - tmpl), tmpl, stamps[i],
+			    at + strlen("\ncreated 7777777\n"));
+			rc = grantstore_parse(buf, (size_t)n, bid, &k, 1010,
+			    "alice", &back, &why);
+			ok(strcmp(why, whys[i]) == 0 && (strcmp(whys[i], "ok") == 0 ?
+			    rc == 0 && back != NULL : rc == OA2_ERR_DENIED &&
+			    back == NULL), "created \"%s\" read at 1010: %s "
+			    "(rc %d, %s)", stamps[i], whys[i], rc, why);
+			grant_free(&back);
+		}
+		free(tmpl);
+	}
 	grant_free(&g);
 
 	rc = grantstore_parse_stat("4242 (sshd: a) (b) S 1 4242 4242 0 -1 "
@@ -820,6 +901,41 @@ test_sync(void)
 	ok(access(path, F_OK) != 0, "group.lock removed afterwards");
 	snprintf(path, sizeof(path), "%s.oa2.%ld", gpath, (long)getpid());
 	ok(access(path, F_OK) != 0, "no temporary file left");
+
+	/* A journal left by a group_sync killed between its renames:
+	 * the next call, for another user, finishes the revocation first;
+	 * a stale new file of the dead process goes too. */
+	write_file("group", "oa2ga:x:2001:carol,alice\noa2gb:x:2002:bob\n",
+	    0644);
+	chown(gpath, 0, 42);
+	write_file(".pam_oauth2-groupsync",
+	    "pam_oauth2 groupsync 1\nalice oa2ga\n", 0600);
+	write_file("group.oa2.999999999", "half-done\n", 0644);
+	add.n = 0;
+	rc = groupsync_apply(gpath, "bob", &add, &add, &lc, &changed);
+	now = slurp(gpath);
+	ok(rc == 0 && changed && strcmp(now,
+	    "oa2ga:x:2001:carol\noa2gb:x:2002:bob\n") == 0,
+	    "journal replayed: alice removed, bob's line untouched (%s)", now);
+	free(now);
+	snprintf(path, sizeof(path), "%s/.pam_oauth2-groupsync", dir);
+	ok(access(path, F_OK) != 0, "journal removed once both are final");
+	snprintf(path, sizeof(path), "%s.oa2.999999999", gpath);
+	ok(access(path, F_OK) != 0, "a dead process's new file removed");
+	write_file(".pam_oauth2-groupsync", "garbage\n", 0600);
+	stat(gpath, &st1);
+	rc = groupsync_apply(gpath, "bob", &add, &add, &lc, &changed);
+	stat(gpath, &st2);
+	ok(rc == OA2_ERR_CONFIG && !changed && st1.st_ino == st2.st_ino,
+	    "an unreadable journal: error, nothing written");
+	write_file(".pam_oauth2-groupsync",
+	    "pam_oauth2 groupsync 1\nalice oa2ga\n", 0644);
+	rc = groupsync_apply(gpath, "bob", &add, &add, &lc, &changed);
+	ok(rc == OA2_ERR_CONFIG && !changed,
+	    "a journal others can read or write: refused");
+	snprintf(path, sizeof(path), "%s/.pam_oauth2-groupsync", dir);
+	unlink(path);
+	add.n = 2;
 
 	rc = groupsync_apply(gpath, "al:ice", &add, &mapped, &lc, &changed);
 	is_int(rc, OA2_ERR_CONFIG, "a user name with ':' is refused");
