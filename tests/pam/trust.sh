@@ -21,6 +21,7 @@ CTL="$top_builddir/pam_oauth2ctl"
 [ -x "$CTL" ] || bail "pam_oauth2ctl not built: $CTL"
 command -v openssl >/dev/null || bail "openssl is needed (openssl rehash)"
 command -v curl-config >/dev/null || bail "curl-config (libcurl4-openssl-dev) is needed"
+command -v strace >/dev/null || bail "strace is needed (tests/setup-debian.sh installs it)"
 
 # The module trusts what libcurl was built to trust: this test fakes
 # Debian's layout, so it must be libcurl's.
@@ -147,6 +148,21 @@ login PAM_SUCCESS "" sys "[system dir, lazy] no bundle at all next to good hash 
 store yes ca other-ca
 login PAM_AUTHINFO_UNAVAIL tls_failed sys "[system dir] a CA only in the bundle, not in the hash links, is not trusted"
 
+# What the process opens: the test CA's hash link, never the bundle.
+store yes good ca
+HASH=$(openssl x509 -hash -noout -in "$PKI/ca.pem")
+# opens SERVICE: the files under /etc/ssl a login opens (strace).
+opens() {
+	mock_reset
+	OA2_PAMTEST_WRAPPER="strace -f -qq -e trace=open,openat -o $TESTTMP/strace.out" \
+		auth_with "$1" "$U" "$PW" >"$TESTTMP/strace.code"
+	grep -o '"/etc/ssl/[^"]*"' "$TESTTMP/strace.out" | tr -d '"' | sort -u | tr '\n' ' '
+}
+seen=$(opens sys)
+is "$(cat "$TESTTMP/strace.code")" PAM_SUCCESS "[system dir, strace] the login succeeds"
+like "$seen" "$CERTS/$HASH\.0" "[system dir, strace] the test CA is read through its hash link"
+unlike "$seen" "ca-certificates\.crt" "[system dir, strace] the bundle is never opened"
+
 out=$("$CTL" --config "$TESTTMP/sys.conf" check 2>&1)
 like "$out" "trust: the system store, through its hashed directory" "[ctl] check names the system hashed directory"
 like "$out" "system directory $CERTS: a hashed directory, 1 hash link," "[ctl] check counts its hash links"
@@ -157,6 +173,8 @@ login PAM_SUCCESS "" sys "[system bundle] no hash links: the bundle is used"
 login PAM_AUTHINFO_UNAVAIL tls_failed sysother "[system bundle] a server certificate from a CA outside the bundle"
 store no other-ca ca
 login PAM_AUTHINFO_UNAVAIL tls_failed sys "[system bundle] the test CA as a file but not in the bundle: not trusted"
+seen=$(opens sys)
+like "$seen" "$BUNDLE" "[system bundle, strace] the bundle is opened"
 # A hash-named entry that is not a certificate does not make a hashed dir.
 store no good ca
 ln -s nowhere.pem "$STORE/deadbeef.0"
