@@ -2,10 +2,17 @@
 // bench.js - per-login cost of pam_oauth2 side by side with a bare curl
 // doing the same token request against the same local mock IdP, in one run.
 //
-//   node bench/bench.js [--runs N] [--concurrent N]
+//   node bench/bench.js [--runs N] [--concurrent N] [--base-module PATH]
 //
 // Run as root from a built tree (make && make check builds tests/pam/pamtest).
 // Everything is on 127.0.0.1.  Prints a Markdown report on stdout.
+//
+// The trust rows compare a warm login trusting one CA (ca_file) with one
+// trusting the system store, interleaved.  The system store is a copy of
+// the machine's /etc/ssl/certs with the test CA added and re-hashed, bound
+// over /etc/ssl/certs in a private mount namespace (the script re-runs
+// itself under unshare): the machine's own store is never touched.
+// --base-module: also a row for another build's module (e.g. main's).
 'use strict';
 
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
@@ -19,10 +26,21 @@ const args = process.argv.slice(2);
 const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def; };
 const RUNS = opt('--runs', 40);
 const CONCURRENT = opt('--concurrent', 50);
+const bi = args.indexOf('--base-module');
+const BASE_MODULE = bi >= 0 ? path.resolve(args[bi + 1]) : null;
+const CERTS = '/etc/ssl/certs';
+const BUNDLE = `${CERTS}/ca-certificates.crt`;
+
+if (!process.env.OA2_BENCH_NS) {
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'private', process.execPath,
+    __filename, ...args], { stdio: 'inherit', env: { ...process.env, OA2_BENCH_NS: '1' } });
+  if (r.error) throw r.error;
+  process.exit(r.status === null ? 1 : r.status);
+}
 
 const MODULE = path.join(top, '.libs/pam_oauth2.so');
 const PAMTEST = path.join(top, 'tests/pam/pamtest');
-for (const f of [MODULE, PAMTEST]) if (!fs.existsSync(f)) throw new Error(`not built: ${f}`);
+for (const f of [MODULE, PAMTEST, ...(BASE_MODULE ? [BASE_MODULE] : [])]) if (!fs.existsSync(f)) throw new Error(`not built: ${f}`);
 
 const tmp = fs.mkdtempSync('/tmp/oa2bench.');
 fs.chmodSync(tmp, 0o700);
@@ -34,6 +52,7 @@ let createdUser = false;
 
 function cleanup() {
   if (mock) mock.kill('SIGTERM');
+  spawnSync('umount', [CERTS]);
   if (createdUser) spawnSync('userdel', ['-f', USER]);
   fs.rmSync(tmp, { recursive: true, force: true });
 }
@@ -78,8 +97,27 @@ function cpuAndRss(argv, input, n, clearDir) {
 
 let mockPort;
 
+// The system store of this namespace: the machine's, copied (links stay
+// links), the test CA added to the bundle and as a file, re-hashed.
+// Returns the number of certificates in the bundle.
+function systemStore() {
+  const store = `${tmp}/store`;
+  execFileSync('cp', ['-a', `${CERTS}/.`, store]);
+  fs.copyFileSync(`${tmp}/pki/ca.pem`, `${store}/pam_oauth2_bench_ca.pem`);
+  fs.appendFileSync(`${store}/ca-certificates.crt`, fs.readFileSync(`${tmp}/pki/ca.pem`));
+  // rehash skips the bundle (more than one certificate) with a warning.
+  spawnSync('openssl', ['rehash', store], { stdio: 'ignore' });
+  execFileSync('mount', ['--bind', store, CERTS]);
+  if (fs.statSync(CERTS).ino !== fs.statSync(store).ino) throw new Error('bind mount failed');
+  const hash = execFileSync('openssl', ['x509', '-hash', '-noout', '-in', `${tmp}/pki/ca.pem`],
+    { encoding: 'utf8' }).trim();
+  if (!fs.existsSync(`${CERTS}/${hash}.0`)) throw new Error('the test CA has no hash link');
+  return (fs.readFileSync(BUNDLE, 'utf8').match(/-----BEGIN CERTIFICATE-----/g) || []).length;
+}
+
 async function main() {
   execFileSync(path.join(top, 'tests/lib/mkca.sh'), [`${tmp}/pki`]);
+  const storeCerts = systemStore();
   if (spawnSync('getent', ['passwd', USER]).status !== 0) {
     execFileSync('useradd', ['-M', '-d', '/nonexistent', '-s', '/usr/sbin/nologin', USER]);
     createdUser = true;
@@ -104,6 +142,13 @@ async function main() {
   fs.writeFileSync(`${tmp}/pam.d/benchdev`,
     `auth required ${MODULE} config=${tmp}/oauth2.conf grants=device qr_code=no\n`);
   fs.writeFileSync(`${tmp}/pam.d/other`, 'auth required pam_deny.so\n');
+  // The same without ca_file: the system store.
+  fs.writeFileSync(`${tmp}/oauth2-sys.conf`, [
+    `issuer = ${url}`, 'client_id = bench', `client_secret = ${SECRET}`,
+    `cache_dir = ${cache}`, 'scope = openid', ''].join('\n'), { mode: 0o600 });
+  fs.writeFileSync(`${tmp}/pam.d/benchsys`, `auth required ${MODULE} config=${tmp}/oauth2-sys.conf\n`);
+  if (BASE_MODULE)
+    fs.writeFileSync(`${tmp}/pam.d/benchbase`, `auth required ${BASE_MODULE} config=${tmp}/oauth2-sys.conf\n`);
 
   // The floor: one TLS handshake and one POST, by curl, in a fresh process.
   // Same CA file, same client authentication (Basic), same form fields.
@@ -166,6 +211,33 @@ async function main() {
     if (/auth=PAM_SUCCESS/.test(out)) devTimes.push(Number(tdone - ta) / 1e6);
   }
 
+  // Trust: one CA against the system store, interleaved (each round runs
+  // every row once, the order rotating), warm cache.  (The curl tool has no
+  // row for a hashed directory alone: --capath keeps the default bundle.)
+  const curlSys = (store) => ['curl', '-sS', '-o', '/dev/null', ...store,
+    '-u', `bench:${SECRET}`, '--data-urlencode', 'grant_type=password',
+    '--data-urlencode', `username=${USER}`, '--data-urlencode', `password=${PASSWORD}`,
+    '--data-urlencode', 'scope=openid', `${url}/token`];
+  const trust = [
+    { name: 'PAM login, warm, ca_file = the test CA', argv: pamArgv, ok: pamOk, input: `${PASSWORD}\n` },
+    { name: 'PAM login, warm, system store (this build)', argv: [PAMTEST, `${tmp}/pam.d`, 'benchsys', USER, 'auth'], ok: pamOk, input: `${PASSWORD}\n` },
+    ...(BASE_MODULE ? [{ name: 'PAM login, warm, system store (--base-module)', argv: [PAMTEST, `${tmp}/pam.d`, 'benchbase', USER, 'auth'], ok: pamOk, input: `${PASSWORD}\n` }] : []),
+    { name: `bare curl, system bundle (--cacert ${BUNDLE})`, argv: curlSys(['--cacert', BUNDLE]), ok: (m) => m.status === 0, input: '' },
+  ].map((r) => ({ ...r, wall: [], requests: [], errors: 0 }));
+  for (const r of trust) measure(r.argv, r.input); // warm the page cache and the metadata cache
+  for (let i = 0; i < RUNS; i++) {
+    for (let k = 0; k < trust.length; k++) {
+      const r = trust[(i + k) % trust.length];
+      await control('POST', 'reset', {});
+      const m = measure(r.argv, r.input);
+      const log = await control('GET', 'requests');
+      if (!r.ok(m)) r.errors++;
+      r.wall.push(m.wall); r.requests.push(log.length);
+    }
+  }
+  for (const r of trust) Object.assign(r, cpuAndRss(r.argv, r.input, RUNS, null));
+  const one = median(trust[0].wall);
+
   const ratio = median(warm.wall) / median(curl.wall);
   const line = (r) => `| ${r.name} | ${ms(median(r.wall))} | ${ms(pct(r.wall, 0.9))} | ${(median(r.wall) / median(curl.wall)).toFixed(2)}x | ${ms(r.cpu)} | ${(r.rss / 1024).toFixed(1)} | ${median(r.requests)} | ${r.errors} |`;
   const out = [];
@@ -179,8 +251,17 @@ async function main() {
   out.push(`- requests per warm login: **${median(warm.requests)}** (target 1); cold: ${median(cold.requests)}`);
   out.push(`- ${CONCURRENT} concurrent logins (warm, fresh processes): **${ms(concWall)} ms** for all, **${concErrors} errors**, ${concReq} requests`);
   out.push(`- device grant, approval to finished login (interval 1 s, ${devTimes.length}/5 succeeded): median ${ms(median(devTimes))} ms, max ${ms(Math.max(...devTimes))} ms`);
+  out.push('');
+  out.push(`Trust, interleaved (${RUNS} rounds, each row once per round in rotating order, warm cache); the system store is the machine's with the test CA added (${storeCerts} certificates in the bundle), hashed:`);
+  out.push('');
+  out.push('| what | median ms | p90 ms | vs ca_file login | CPU ms per run | peak RSS MiB | requests to the IdP | errors |');
+  out.push('|---|---|---|---|---|---|---|---|');
+  for (const r of trust) out.push(`| ${r.name} | ${ms(median(r.wall))} | ${ms(pct(r.wall, 0.9))} | ${(median(r.wall) / one).toFixed(2)}x | ${ms(r.cpu)} | ${(r.rss / 1024).toFixed(1)} | ${median(r.requests)} | ${r.errors} |`);
+  out.push('');
+  out.push(`- warm login, system store / warm login, ca_file (medians): **${(median(trust[1].wall) / one).toFixed(2)}x** (target 1.2x)`);
   console.log(out.join('\n'));
-  process.exitCode = (concErrors || warm.errors || cold.errors || devTimes.length !== 5) ? 1 : 0;
+  const trustErrors = trust.reduce((n, r) => n + r.errors, 0);
+  process.exitCode = (concErrors || warm.errors || cold.errors || trustErrors || devTimes.length !== 5) ? 1 : 0;
 }
 
 main().catch((e) => { console.error(e); process.exitCode = 1; })

@@ -27,6 +27,7 @@
 #include "offline.h"
 #include "outage.h"
 #include "secret.h"
+#include "trust.h"
 
 #define SECRET_FILE_MAX 4096
 
@@ -60,6 +61,7 @@ static const struct opt opts[] = {
 	{ "username_claim",     OPT_STR,    M(username_claim),     0, 0, false },
 	{ "username_format",    OPT_STR,    M(username_format),    0, 0, false },
 	{ "ca_file",            OPT_STR,    M(ca_file),            0, 0, false },
+	{ "ca_path",            OPT_STR,    M(ca_path),            0, 0, false },
 	{ "proxy",              OPT_URL,    M(proxy),              0, 0, false },
 	{ "timeout",            OPT_LONG,   M(timeout),            1, 300, false },
 	{ "connect_timeout",    OPT_LONG,   M(connect_timeout),    1, 300, false },
@@ -95,7 +97,8 @@ static const struct opt opts[] = {
 const char *const cfg_keys[] = {
 	"config", "issuer", "token_endpoint", "jwks_uri", "userinfo_endpoint",
 	"client_id", "client_secret", "client_secret_file", "client_auth",
-	"scope", "username_claim", "username_format", "ca_file", "proxy",
+	"scope", "username_claim", "username_format", "ca_file", "ca_path",
+	"proxy",
 	"timeout", "connect_timeout", "grants", "device_authorization_endpoint",
 	"device_timeout", "qr_code", "otp", "otp_param", "otp_append",
 	"cache_dir", "offline_cache", "offline_max_age", "offline_dir",
@@ -201,6 +204,7 @@ cfg_free(struct cfg **cp)
 	free(c->username_claim);
 	free(c->username_format);
 	free(c->ca_file);
+	free(c->ca_path);
 	free(c->proxy);
 	free(c->device_authorization_endpoint);
 	free(c->otp_param);
@@ -961,6 +965,7 @@ int
 cfg_finish(struct cfg *c, char *err, size_t errlen)
 {
 	const char *where = c->path != NULL ? c->path : "configuration";
+	const char *why = NULL;
 	int rc;
 
 	if (c->client_id == NULL)
@@ -984,6 +989,15 @@ cfg_finish(struct cfg *c, char *err, size_t errlen)
 		    "%s: client_auth %s needs client_secret or "
 		    "client_secret_file", where,
 		    c->client_auth == CFG_AUTH_BASIC ? "basic" : "post");
+	/* Whoever can write the trust store can impersonate the IdP. */
+	if (c->ca_file != NULL && trust_path_check(c->ca_file, false,
+	    &why) != 0)
+		return fail(err, errlen, "%s: ca_file %s: %s", where,
+		    c->ca_file, why);
+	if (c->ca_path != NULL && trust_path_check(c->ca_path, true,
+	    &why) != 0)
+		return fail(err, errlen, "%s: ca_path %s: %s", where,
+		    c->ca_path, why);
 	if (c->connect_timeout > c->timeout)
 		c->connect_timeout = c->timeout;
 	if (c->state_dir != NULL && (c->state_dir[0] != '/' ||

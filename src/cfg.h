@@ -112,7 +112,8 @@ struct cfg {
 	char *scope;
 	char *username_claim;
 	char *username_format;
-	char *ca_file;
+	char *ca_file;           /* PEM bundle (with ca_path: both trusted) */
+	char *ca_path;           /* hashed directory (openssl rehash) */
 	char *proxy;             /* none unless configured */
 	long timeout;            /* seconds, whole authentication */
 	long connect_timeout;    /* seconds */

@@ -26,6 +26,7 @@
 #include "form.h"
 #include "http.h"
 #include "secret.h"
+#include "trust.h"
 
 struct http {
 	CURL *curl;
@@ -340,6 +341,45 @@ basic_header(const char *user, const char *pass, char **out)
 }
 
 /*
+ * The system store, lazily.  OpenSSL 3.0 parses a whole PEM bundle
+ * (CURLOPT_CAINFO, ~140 certificates on Debian) in every process before
+ * the handshake; a hashed directory (CURLOPT_CAPATH) is only looked up by
+ * the subject hash of the issuer the server presents.  libcurl's built-in
+ * default trusts both its bundle and its directory; when that directory
+ * is a hashed one, the bundle is dropped and the directory alone used, so
+ * the new set is never larger than the old.  On Debian it is the same:
+ * update-ca-certificates writes /etc/ssl/certs/ca-certificates.crt and the
+ * HHHHHHHH.N links in /etc/ssl/certs from one list of certificates
+ * (/etc/ca-certificates.conf and /usr/local/share/ca-certificates).  A
+ * certificate pasted into the bundle by hand is not in the directory:
+ * name that bundle with ca_file (pam_oauth2.conf(5)).
+ */
+void
+http_trust(struct http *h, struct http_trust *t)
+{
+	const char *def_file = NULL, *def_dir = NULL;
+
+	t->cainfo = h->opts.ca_file;
+	t->capath = h->opts.ca_path;
+	if (t->cainfo != NULL || t->capath != NULL) {
+		t->store = HTTP_STORE_CONFIGURED;
+		return;
+	}
+#if LIBCURL_VERSION_NUM >= 0x075400
+	/* The built-in defaults (7.84.0), not what a caller may have set. */
+	curl_easy_getinfo(h->curl, CURLINFO_CAINFO, &def_file);
+	curl_easy_getinfo(h->curl, CURLINFO_CAPATH, &def_dir);
+#endif
+	t->cainfo = def_file;
+	t->capath = def_dir;
+	t->store = HTTP_STORE_SYSTEM_BUNDLE;
+	if (def_dir != NULL && trust_hashed_dir(def_dir)) {
+		t->cainfo = NULL;
+		t->store = HTTP_STORE_SYSTEM_DIR;
+	}
+}
+
+/*
  * Perform one request with every safety option set.  Options are reset
  * before each request so nothing (a body, a header) leaks between them.
  */
@@ -349,6 +389,7 @@ perform(struct http *h, const char *url, const char *body, size_t len,
     const char **why)
 {
 	struct sink s = { .max_age = -1 };
+	struct http_trust trust;
 	CURL *c = h->curl;
 	CURLcode rc;
 	long remaining, status = 0;
@@ -379,9 +420,12 @@ perform(struct http *h, const char *url, const char *body, size_t len,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-	if (h->opts.ca_file != NULL) {
-		curl_easy_setopt(c, CURLOPT_CAINFO, h->opts.ca_file);
-		curl_easy_setopt(c, CURLOPT_CAPATH, NULL);
+	/* ca_file, ca_path, both, or the system store (http_trust); an
+	 * unset one is NULL, so nothing else is read. */
+	http_trust(h, &trust);
+	if (trust.store != HTTP_STORE_SYSTEM_BUNDLE) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, trust.cainfo);
+		curl_easy_setopt(c, CURLOPT_CAPATH, trust.capath);
 	}
 	/* "" disables proxies, including those named in the environment. */
 	curl_easy_setopt(c, CURLOPT_PROXY,

@@ -17,7 +17,8 @@
 struct http;
 
 struct http_opts {
-	const char *ca_file;       /* PEM bundle, NULL = system store */
+	const char *ca_file;       /* PEM bundle */
+	const char *ca_path;       /* hashed directory; both NULL = system */
 	const char *proxy;         /* NULL = no proxy at all */
 	int64_t deadline_ms;       /* absolute, on clock_mono_ms() */
 	long connect_timeout_ms;
@@ -52,6 +53,28 @@ int http_get(struct http *h, const char *url, const char *bearer,
 int http_post_form(struct http *h, const char *url, const char *body,
     size_t len, const char *basic_user, const char *basic_pass,
     struct http_response *resp, const char **why);
+
+/* Which certificates the requests of h trust (http_trust). */
+enum http_store {
+	HTTP_STORE_CONFIGURED,     /* ca_file and/or ca_path */
+	HTTP_STORE_SYSTEM_DIR,     /* libcurl's default hashed directory only */
+	HTTP_STORE_SYSTEM_BUNDLE,  /* libcurl's defaults: no hashed directory */
+};
+
+struct http_trust {
+	enum http_store store;
+	const char *cainfo;        /* bundle read whole at each login, or NULL */
+	const char *capath;        /* hashed directory, or NULL */
+};
+
+/*
+ * The store the requests of h use, as perform() sets it.  With neither
+ * ca_file nor ca_path it is the system store: libcurl's built-in CA
+ * directory alone when that is a hashed directory (trust_hashed_dir), its
+ * built-in defaults (the bundle) otherwise.  The strings belong to h or
+ * to libcurl.
+ */
+void http_trust(struct http *h, struct http_trust *t);
 
 /* Move the deadline of the requests that follow (absolute, on
  * clock_mono_ms()). */

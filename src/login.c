@@ -56,6 +56,7 @@ login_init(struct login *lg, const struct cfg *cfg,
 			    why);
 	}
 	ho.ca_file = cfg->ca_file;
+	ho.ca_path = cfg->ca_path;
 	ho.proxy = cfg->proxy;
 	ho.deadline_ms = lg->deadline_ms;
 	ho.connect_timeout_ms = cfg->connect_timeout * 1000;

@@ -37,11 +37,13 @@
 #include "grant_device.h"
 #include "grant_password.h"
 #include "groups.h"
+#include "http.h"
 #include "identity.h"
 #include "log.h"
 #include "login.h"
 #include "offline.h"
 #include "secret.h"
+#include "trust.h"
 
 #define EXIT_PROBLEM 1   /* check found problems, login denied */
 #define EXIT_USAGE 2     /* bad command line or configuration */
@@ -308,6 +310,78 @@ check_dir(struct ctl *c, const char *what, const char *dir)
 	    (unsigned)(st.st_mode & 07777));
 }
 
+/* A bundle of more certificates than this is worth a hashed directory:
+ * OpenSSL parses every one of them in every login's process. */
+#define BIG_BUNDLE 20
+
+/* One part of the store: a bundle (how many certificates) or a hashed
+ * directory (how many hash links). */
+static void
+say_store(struct ctl *c, const char *what, const char *path, bool dir)
+{
+	long n;
+
+	if (dir) {
+		n = trust_count_links(path);
+		if (n <= 0)
+			problem(c, "%s %s: no hash links (HHHHHHHH.N): it "
+			    "trusts nothing; run \"openssl rehash %s\"", what,
+			    path, path);
+		else
+			say("  %s %s: a hashed directory, %ld hash link%s, "
+			    "looked up lazily", what, path, n,
+			    n == 1 ? "" : "s");
+		return;
+	}
+	n = trust_count_certs(path);
+	if (n < 0) {
+		problem(c, "%s %s: %s", what, path, strerror(errno));
+		return;
+	}
+	say("  %s %s: a bundle of %ld certificate%s, all parsed at every "
+	    "login", what, path, n, n == 1 ? "" : "s");
+	if (n > BIG_BUNDLE)
+		say("  note: a bundle of more than %d certificates costs "
+		    "every login its parsing; a hashed directory is looked "
+		    "up lazily: \"openssl rehash DIR\" over the "
+		    "certificates, then ca_path = DIR", BIG_BUNDLE);
+}
+
+/* Which certificates the module trusts (http_trust). */
+static void
+check_trust(struct ctl *c, struct login *lg)
+{
+	struct http_trust t;
+
+	http_trust(lg->http, &t);
+	switch (t.store) {
+	case HTTP_STORE_CONFIGURED:
+		say("trust: %s", t.cainfo != NULL && t.capath != NULL ?
+		    "ca_file and ca_path (both)" :
+		    t.cainfo != NULL ? "ca_file" : "ca_path");
+		if (t.cainfo != NULL)
+			say_store(c, "ca_file", t.cainfo, false);
+		if (t.capath != NULL)
+			say_store(c, "ca_path", t.capath, true);
+		break;
+	case HTTP_STORE_SYSTEM_DIR:
+		say("trust: the system store, through its hashed directory "
+		    "(its bundle is not read)");
+		say_store(c, "system directory", t.capath, true);
+		break;
+	case HTTP_STORE_SYSTEM_BUNDLE:
+		say("trust: the system store, through its bundle (fallback: "
+		    "%s%s)", t.capath != NULL ? "no hash links in " :
+		    "libcurl has no CA directory", t.capath != NULL ?
+		    t.capath : "");
+		if (t.cainfo != NULL)
+			say_store(c, "system bundle", t.cainfo, false);
+		else
+			say("  libcurl's own default (no bundle path known)");
+		break;
+	}
+}
+
 static const char *
 grant_name(enum cfg_grant g)
 {
@@ -344,8 +418,6 @@ cmd_check(struct ctl *c)
 	    cfg->ngrants > 1 ? grant_name(cfg->grants[1]) : "");
 	say("scope: %s; username_claim: %s; username_format: %s",
 	    cfg->scope, cfg->username_claim, cfg->username_format);
-	say("trust: %s", cfg->ca_file != NULL ? cfg->ca_file :
-	    "the system certificate store");
 	check_dir(c, "cache_dir", cfg->cache_dir);
 	if (cfg->offline_cache)
 		check_dir(c, "offline_dir", cfg->offline_dir);
@@ -355,6 +427,7 @@ cmd_check(struct ctl *c)
 		problem(c, "cannot start a login: %s", plain(lg.why));
 		goto out;
 	}
+	check_trust(c, &lg);
 	/* Always ask the network: the cache would hide a broken IdP. */
 	lg.cache_dir = NULL;
 	if (cfg->token_endpoint == NULL || cfg->jwks_uri == NULL ||

@@ -38,6 +38,8 @@ FULL_PACKAGES=(
 	chromium qrencode
 	# fault suite, sanitizers, fuzzing, static analysis
 	util-linux clang libclang-rt-14-dev clang-tools cppcheck valgrind
+	# tests/pam/trust.sh: which files a login opens
+	strace
 	# man page lint, Debian package build
 	mandoc man-db dpkg-dev debhelper fakeroot
 	# tests/bare-debian.sh (README's commands on a bare Debian 12 root)

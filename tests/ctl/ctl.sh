@@ -68,6 +68,43 @@ out=$(ctl check --config "$CONF"); st=$?
 is "$st" 0 "check: --config may follow the command"
 is "$(mock_count /jwks)" 2 "check: asks the network again (the cache would hide an outage)"
 
+like "$out" "trust: ca_file" "check: says the store is ca_file"
+like "$out" "ca_file $PKI/ca.pem: a bundle of 1 certificate, all parsed at every login" "check: counts the bundle's certificates"
+unlike "$out" "note: a bundle of more than" "check: no ca_path suggestion for one certificate"
+
+# A large bundle: the test CA after 24 copies of the other one.
+for i in $(seq 1 24); do cat "$PKI/other-ca.pem"; done >"$TESTTMP/big.pem"
+cat "$PKI/ca.pem" >>"$TESTTMP/big.pem"
+TRUSTCONF="$TESTTMP/trust.conf"
+{ base_conf | sed "s|^ca_file.*|ca_file = $TESTTMP/big.pem|"; } | write_conf "$TRUSTCONF"
+out=$(ctl --config "$TRUSTCONF" check); st=$?
+is "$st" 0 "check: a 25-certificate ca_file exits 0"
+like "$out" "ca_file $TESTTMP/big.pem: a bundle of 25 certificates" "check: counts 25 certificates"
+like "$out" "note: a bundle of more than 20 certificates .*ca_path = DIR" "check: suggests ca_path for a large bundle"
+
+# ca_path: a hashed directory, and one without hash links.
+mkdir -m 0755 "$TESTTMP/cadir" "$TESTTMP/nolinks"
+cp "$PKI/ca.pem" "$PKI/other-ca.pem" "$TESTTMP/cadir/"
+cp "$PKI/ca.pem" "$TESTTMP/nolinks/"
+openssl rehash "$TESTTMP/cadir" || bail "openssl rehash"
+{ base_conf | sed "s|^ca_file.*|ca_path = $TESTTMP/cadir|"; } | write_conf "$TRUSTCONF"
+out=$(ctl --config "$TRUSTCONF" check); st=$?
+is "$st" 0 "check: ca_path exits 0"
+like "$out" "trust: ca_path" "check: says the store is ca_path"
+like "$out" "ca_path $TESTTMP/cadir: a hashed directory, 2 hash links, looked up lazily" "check: counts the hash links"
+{ base_conf; echo "ca_path = $TESTTMP/cadir"; } | write_conf "$TRUSTCONF"
+out=$(ctl --config "$TRUSTCONF" check); st=$?
+like "$out" "trust: ca_file and ca_path \(both\)" "check: says both are trusted"
+{ base_conf | sed "s|^ca_file.*|ca_path = $TESTTMP/nolinks|"; } | write_conf "$TRUSTCONF"
+out=$(ctl --config "$TRUSTCONF" check); st=$?
+is "$st" 1 "check: ca_path without hash links exits 1"
+like "$out" "PROBLEM: ca_path $TESTTMP/nolinks: no hash links .*openssl rehash" "check: says to run openssl rehash"
+chmod 0775 "$TESTTMP/cadir"
+{ base_conf | sed "s|^ca_file.*|ca_path = $TESTTMP/cadir|"; } | write_conf "$TRUSTCONF"
+out=$(ctl --config "$TRUSTCONF" check); st=$?
+is "$st" 1 "check: a group-writable ca_path exits 1"
+like "$out" "configuration error: .*ca_path $TESTTMP/cadir: group or world writable" "check: says why, as the module logs it"
+
 BAD="$TESTTMP/bad.conf"
 { base_conf; echo "isuer = $MOCK_URL"; } | write_conf "$BAD"
 out=$(ctl --config "$BAD" check); st=$?

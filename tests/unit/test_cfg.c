@@ -295,6 +295,55 @@ main(void)
 		is_int(rc, OA2_ERR_CONFIG, "relative config path refused");
 	}
 
+	/* ca_file and ca_path: root-owned, not group/world-writable, a file
+	 * and a directory. */
+	{
+		char cadir[600], cafile[600], text[2048];
+
+		snprintf(cadir, sizeof(cadir), "%s/cadir", dir);
+		mkdir(cadir, 0755);
+		chmod(cadir, 0755);
+		snprintf(cafile, sizeof(cafile), "%s/ca.pem", dir);
+		write_file("ca.pem", "not parsed here\n", 0644);
+		snprintf(text, sizeof(text), BASE "ca_file = %s\nca_path = %s\n",
+		    cafile, cadir);
+		rc = load(write_file("ca.conf", text, 0644), &c, 0);
+		is_int(rc, 0, "ca_file and ca_path together load");
+		if (c != NULL) {
+			is_str(c->ca_file, cafile, "ca_file kept");
+			is_str(c->ca_path, cadir, "ca_path kept");
+		}
+		cfg_free(&c);
+		snprintf(text, sizeof(text), BASE "ca_path = %s\n", cafile);
+		expect_error("ca_path naming a file", text, 0644,
+		    "ca_path");
+		ok(strstr(err, "not a directory") != NULL,
+		    "ca_path naming a file: says not a directory");
+		snprintf(text, sizeof(text), BASE "ca_file = %s\n", cadir);
+		expect_error("ca_file naming a directory", text, 0644,
+		    "not a regular file");
+		snprintf(text, sizeof(text), BASE "ca_path = %s/none\n", dir);
+		expect_error("a missing ca_path", text, 0644, "cannot be found");
+		chmod(cadir, 0775);
+		snprintf(text, sizeof(text), BASE "ca_path = %s\n", cadir);
+		expect_error("a group-writable ca_path", text, 0644,
+		    "group or world writable");
+		chmod(cadir, 0755);
+		chmod(cafile, 0646);
+		snprintf(text, sizeof(text), BASE "ca_file = %s\n", cafile);
+		expect_error("a world-writable ca_file", text, 0644,
+		    "group or world writable");
+		chmod(cafile, 0644);
+		ok(chown(cafile, 65534, 65534) == 0,
+		    "ca_file handed to uid 65534");
+		expect_error("a ca_file not owned by root", text, 0644,
+		    "ca_file");
+		ok(strstr(err, "not owned by root") != NULL,
+		    "a ca_file not owned by root: says so");
+		unlink(cafile);
+		rmdir(cadir);
+	}
+
 	/* Every documented key is accepted by cfg_set. */
 	{
 		struct cfg *n = cfg_new();
