@@ -5,6 +5,7 @@
 #ifndef OA2_FSUTIL_H
 #define OA2_FSUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -29,5 +30,13 @@ long fs_read_all(int fd, char *p, size_t n);
 
 /* write(2) all n bytes, retrying after EINTR.  Returns 0 or -1. */
 int fs_write_all(int fd, const char *p, size_t n);
+
+/*
+ * Open path read-write (creating it 0600 when create is set) and take an
+ * exclusive flock on it, waiting for it.  A link, a non-regular file, or
+ * one not owned by root or open to group/others is refused.  Returns the
+ * descriptor (closing it releases the lock) or -1.
+ */
+int fs_lock_open(const char *path, bool create);
 
 #endif

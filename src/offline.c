@@ -164,35 +164,6 @@ one_line(const char *s)
 	return s == NULL || strpbrk(s, "\r\n") == NULL;
 }
 
-/*
- * Take the exclusive lock for an entry (the lock file "l-<hash>" in
- * the root-only dir, created 0600 when missing; a link, a file not owned
- * by root or open to others is refused).  Blocks until the lock is free.
- * Returns the descriptor to close (which releases the lock), or -1.
- */
-static int
-lock_open(const char *path)
-{
-	struct stat st;
-	int fd;
-
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-	    0600);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & 077) != 0) {
-		close(fd);
-		return -1;
-	}
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
-}
 
 static int
 entry_lock(const char *dir, const char *user)
@@ -201,7 +172,7 @@ entry_lock(const char *dir, const char *user)
 
 	if (fs_hashed_path(dir, "l-", user, path, sizeof(path)) != 0)
 		return -1;
-	return lock_open(path);
+	return fs_lock_open(path, true);
 }
 
 static void
@@ -424,7 +395,7 @@ offline_clear(const char *dir)
 			n = snprintf(lock, sizeof(lock), "%s/l-%s", dir,
 			    de->d_name + 2);
 			if (n > 0 && (size_t)n < sizeof(lock))
-				fd = lock_open(lock);
+				fd = fs_lock_open(lock, true);
 		}
 		if (unlinkat(dirfd(d), de->d_name, 0) != 0 && errno != ENOENT)
 			rc = OA2_ERR_CONFIG;

@@ -34,33 +34,6 @@ stamp_path(const char *dir, const char *issuer, char *path, size_t len)
 	return fs_hashed_path(dir, STAMP_PREFIX, issuer, path, len);
 }
 
-/*
- * Open the stamp (creating it 0600 when create is set) and lock it
- * exclusively.  A link, a non-regular file, one not owned by root or
- * open to others is refused.  Returns the descriptor or -1.
- */
-static int
-stamp_open(const char *path, bool create)
-{
-	struct stat st;
-	int fd, flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
-
-	fd = open(path, create ? flags | O_CREAT : flags, 0600);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & 077) != 0) {
-		close(fd);
-		return -1;
-	}
-	while (flock(fd, LOCK_EX) != 0) {
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
-	}
-	return fd;
-}
 
 /* The time in the locked stamp fd, or -1 when it holds none. */
 static long long
@@ -102,7 +75,7 @@ outage_check(const char *dir, const char *issuer, long window, time_t now)
 
 	if (window <= 0 || stamp_path(dir, issuer, path, sizeof(path)) != 0)
 		return 0;
-	fd = stamp_open(path, false);
+	fd = fs_lock_open(path, false);
 	if (fd < 0)
 		return 0;
 	t = stamp_read(fd);
@@ -148,7 +121,7 @@ outage_note(const char *dir, const char *issuer, long window, int rc,
 	if (outage_result_is_down(rc, why, errcode)) {
 		if (window <= 0)
 			return;
-		fd = stamp_open(path, true);
+		fd = fs_lock_open(path, true);
 		if (fd < 0)
 			return;
 		(void)stamp_write(fd, now);
