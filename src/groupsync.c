@@ -718,3 +718,22 @@ out:
 	close(pwfd);  /* releases the fcntl lock */
 	return rc;
 }
+
+int
+groupsync_recover(const char *path, const char *user,
+    const struct log_ctx *lc)
+{
+	struct group_list none = { 0 };
+	char dir[PATH_MAX], jpath[PATH_MAX];
+	struct stat st;
+
+	if (dir_of(path, dir, sizeof(dir)) != 0 ||
+	    (size_t)snprintf(jpath, sizeof(jpath), "%s/" JOURNAL_NAME, dir) >=
+	    sizeof(jpath))
+		return OA2_ERR_CONFIG;
+	if (lstat(jpath, &st) != 0)
+		return 0;
+	log_msg(lc, LOG_NOTICE, "group_sync: finishing the revocations of an "
+	    "interrupted group_sync");
+	return groupsync_apply(path, user, &none, &none, lc, NULL);
+}

@@ -39,4 +39,15 @@ int groupsync_apply(const char *path, const char *user,
     const struct group_list *add, const struct group_list *mapped,
     const struct log_ctx *lc, bool *changed);
 
+/*
+ * When a journal of a killed groupsync_apply lies beside path, finish its
+ * revocations now (groupsync_apply with nothing to add or map).  Called
+ * by acct_mgmt for every login, so a revocation cut short by a kill
+ * between the two renames is completed before the next login's session
+ * reads the group file (initgroups), whoever logs in and however.
+ * Returns 0 (also when there is no journal) or an OA2_ERR_* (logged).
+ */
+int groupsync_recover(const char *path, const char *user,
+    const struct log_ctx *lc);
+
 #endif

@@ -25,6 +25,7 @@
 #include "errors.h"
 #include "grantstore.h"
 #include "groups.h"
+#include "groupsync.h"
 #include "identity.h"
 #include "log.h"
 #include "login.h"
@@ -325,8 +326,9 @@ out:
 }
 
 /*
- * Only for users this module authenticated (else PAM_IGNORE): the
- * required_scopes gate.  Passing confirms the grant for setcred and, when
+ * For every login with group_sync on: finish a revocation that a killed
+ * group_sync left half done (groupsync_recover).  Then, only for users
+ * this module authenticated (else PAM_IGNORE): the required_scopes gate.  Passing confirms the grant for setcred and, when
  * setcred will run in a sibling process (sshd keyboard-interactive),
  * writes it to the grant store; so a grant exists only for a login whose
  * whole auth stack and this gate passed.
@@ -342,23 +344,32 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	char err[CFG_ERR_LEN], missing[GRANT_MAX_VALUE + 16];
 	char eu[LOG_ESC_MAX], es[LOG_ESC_MAX], eh[LOG_ESC_MAX];
 	char em[LOG_ESC_MAX];
+	bool ours;
 	int rc;
 
 	(void)flags;
 	missing[0] = '\0';
-	if (pam_get_data(pamh, DATA_AUTHENTICATED, &mark) != PAM_SUCCESS ||
-	    mark == NULL || pam_get_data(pamh, DATA_GRANT, &data) !=
-	    PAM_SUCCESS || data == NULL)
-		return PAM_IGNORE;
-	g = (struct grant *)(uintptr_t)data;
+	ours = pam_get_data(pamh, DATA_AUTHENTICATED, &mark) == PAM_SUCCESS &&
+	    mark != NULL && pam_get_data(pamh, DATA_GRANT, &data) ==
+	    PAM_SUCCESS && data != NULL;
 	rc = cfg_load(argc, argv, &cfg, err, sizeof(err));
 	if (rc != 0) {
 		log_msg(&lc, LOG_ERR, "configuration error: %s",
 		    rc == OA2_ERR_NOMEM ? "out of memory" : err);
-		return to_pam(rc);
+		return ours ? to_pam(rc) : PAM_IGNORE;
 	}
 	lc.debug = cfg->debug;
 	user = item_string(pamh, PAM_USER);
+	/* Every login (also by SSH key, or through another module): a
+	 * revocation that a kill cut short between group_sync's two renames
+	 * is finished before this session reads the group file. */
+	if (cfg->group_sync && user != NULL && identity_check_user(user) == 0)
+		(void)groupsync_recover(GROUPSYNC_PATH, user, &lc);
+	if (!ours) {
+		cfg_free(&cfg);
+		return PAM_IGNORE;
+	}
+	g = (struct grant *)(uintptr_t)data;
 	if (user == NULL || strcmp(user, g->user) != 0) {
 		rc = OA2_ERR_IGNORE;
 		why = "other_user";

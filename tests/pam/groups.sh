@@ -532,8 +532,10 @@ is "$(ls -d /etc/group.oa2* /etc/gshadow.oa2* /etc/.pam_oauth2-groupsync* 2>/dev
 
 # Killed between the two renames (the test-only module's fault point):
 # gshadow already lost the revoked member, /etc/group not yet; the journal
-# left behind makes the next group_sync (here another user's login) remove
-# it from /etc/group too, before anything else.
+# left behind makes the module's account step of the next login, whoever
+# logs in and however (here another user that the module did not
+# authenticate, as a key login would be), remove it from /etc/group too
+# before that session reads the group file.
 FAULTMODULE="$top_builddir/tests/lib/.libs/pam_oauth2_fault.so"
 [ -f "$FAULTMODULE" ] || bail "fault module not built: $FAULTMODULE"
 cat >"$TESTTMP/pam.d/oa2gfault" <<SVC
@@ -555,10 +557,15 @@ ok $? "the journal names admin and wheel"
 ok "$([ -n "$(ls -d /etc/group.oa2.* 2>/dev/null)" ]; echo $?)" "after the kill: its new /etc/group is left (not renamed)"
 has_member oa2g_wheel "$ADMIN" && echo "# after the kill /etc/group still lists admin in wheel (until the next group_sync)"
 mark_log
-out=$(printf '%s\n' "$PW" | pamg oa2gsync "$USER1" auth acct setcred)
-like "$out" 'setcred=PAM_SUCCESS' "next group_sync (another user's login) runs"
+cat >"$TESTTMP/pam.d/oa2grecover" <<SVC
+account required $MODULE config=$CONF group_sync=yes
+SVC
+out=$(pamg oa2grecover "$USER1" acct)
+like "$out" 'acct=' "the next login's account step runs (a user the module did not authenticate)"
 st=0; for g in oa2g_wheel oa2g_docker oa2g_ops; do has_member "$g" "$ADMIN" && st=1; gs_member "$g" "$ADMIN" && st=1; done
 ok "$st" "the revoked memberships are in neither file now"
+like "$(log_since)" "group_sync: finishing the revocations of an interrupted group_sync" \
+	"syslog says the interrupted revocation was finished"
 has_member oa2g_ssh "$ADMIN" && gs_member oa2g_ssh "$ADMIN"
 ok $? "admin's remaining grant (ssh) is untouched"
 ok "$([ ! -e /etc/.pam_oauth2-groupsync ]; echo $?)" "the journal is gone"
