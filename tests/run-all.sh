@@ -37,18 +37,8 @@ fi
 export PATH="$top/tests/node/node_modules/.bin:$PATH"
 
 # What the suite may change only while it runs: users and groups, PAM and
-# sudoers entries, the module's system directories (tests use their own).
-machine_state() {
-	{
-		cat /etc/passwd /etc/group /etc/gshadow 2>/dev/null
-		ls -la /etc/pam.d /etc/sudoers.d 2>/dev/null | awk '{print $1, $NF}'
-		find /var/cache/pam_oauth2 /var/lib/pam_oauth2 /run/pam_oauth2 \
-		    -printf '%p\n' 2>/dev/null
-		find /etc/systemd/system -path '*.wants/*' 2>/dev/null | sort
-		ls /etc/rc[2-5].d 2>/dev/null
-	} | sha256sum
-}
-state_before=$(machine_state)
+# sudoers entries, the module's system directories, enabled services.
+bash "$top/tests/lib/machine-state.sh" >"$scratch/state.before"
 
 note "build and make check"
 log="$scratch/check.log"
@@ -78,12 +68,14 @@ failed=$((failed + nf))
 echo "make check: $p passed, $nf failed (skips count as failures)"
 
 # The suite leaves the machine as it found it.
-if [ "$(machine_state)" = "$state_before" ]; then
+bash "$top/tests/lib/machine-state.sh" >"$scratch/state.after"
+if cmp -s "$scratch/state.before" "$scratch/state.after"; then
 	passed=$((passed + 1))
 	echo "machine state: users, groups, /etc/pam.d, /etc/sudoers.d, /var/cache, /var/lib and /run/pam_oauth2, enabled services as before"
 else
 	failed=$((failed + 1))
-	echo "machine state: CHANGED by make check (users, groups, PAM or sudoers entries, the module's system directories, or enabled services)"
+	echo "machine state: CHANGED by make check (users, groups, PAM or sudoers entries, the module's system directories, or enabled services):"
+	diff "$scratch/state.before" "$scratch/state.after" | head -40 | sed 's/^/#   /'
 fi
 
 # Steps that print TAP "ok N" / "not ok N" lines.
