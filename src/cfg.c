@@ -345,7 +345,7 @@ source_hint(const char *v, size_t n, char *buf, size_t len)
 	buf[0] = '\0';
 	for (unsigned i = 0; i < CFG_SRC_COUNT && o < len; i++) {
 		int w = snprintf(buf + o, len - o, "%s%s:%.*s (%s)",
-		    i == 0 ? "" : i + 1 == CFG_SRC_COUNT ? " or " : ", ",
+		    i == 0 ? "" : " or ",
 		    cfg_sources[i].prefix, (int)n, v, cfg_sources[i].what);
 
 		if (w < 0)

@@ -134,6 +134,9 @@ device_prompt(const struct device_auth *d, const char *host,
 	char *code = NULL;
 
 	*out = NULL;
+	/* device_parse() guarantees both; a caller that did not parse. */
+	if (url == NULL || d->user_code == NULL)
+		return OA2_ERR_BAD_RESPONSE;
 	form_append_raw(&f, "Sign in to ", 11);
 	form_append_raw(&f, host, strlen(host));
 	form_append_raw(&f, " as ", 4);

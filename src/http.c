@@ -373,6 +373,7 @@ http_trust(struct http *h, struct http_trust *t)
 	t->cainfo = def_file;
 	t->capath = def_dir;
 	t->store = HTTP_STORE_SYSTEM_BUNDLE;
+	/* cppcheck-suppress knownConditionTrueFalse ; set by getinfo */
 	if (def_dir != NULL && trust_hashed_dir(def_dir)) {
 		t->cainfo = NULL;
 		t->store = HTTP_STORE_SYSTEM_DIR;
