@@ -4,7 +4,8 @@
 # be configured in place, which stops out-of-tree builds):
 #
 #   asan      gcc -fsanitize=address,undefined (--enable-sanitizers); the
-#             unit tests, every PAM-stack script but wipe.sh and the fuzz corpus
+#             unit tests, every PAM-stack script but wipe.sh and stacks.sh,
+#             and the fuzz corpus
 #             replay.  pamtest and stress are linked with ASan themselves,
 #             so the module (also instrumented) is dlopened into an
 #             instrumented program; the LD_PRELOADed log shim comes first,
@@ -65,8 +66,11 @@ run_asan() {
 	fi
 	(cd "$dir" && make -j"$jobs" check TESTS= >>"$work/asan.build.log" 2>&1)
 	# All but wipe.sh: its free() interposer cannot be preloaded in front
-	# of a program linked with ASan's own allocator.
-	tests=$(cd "$dir" && tests_of '.' | tr ' ' '\n' | grep -v -e wipe.sh | tr '\n' ' ')
+	# of a program linked with ASan's own allocator; and stacks.sh, whose
+	# local-password cases run pam_unix: libasan intercepts crypt_r, but
+	# its pointer to the real one stays NULL when libcrypt arrives later
+	# by dlopen (pam_unix), so pam_unix crashes at address 0 there.
+	tests=$(cd "$dir" && tests_of '.' | tr ' ' '\n' | grep -v -e wipe.sh -e stacks.sh | tr '\n' ' ')
 	(cd "$dir" &&
 		ASAN_OPTIONS="log_path=$rep/asan:detect_leaks=1:verify_asan_link_order=0:abort_on_error=0" \
 		UBSAN_OPTIONS="log_path=$rep/ubsan:print_stacktrace=1:halt_on_error=1" \
