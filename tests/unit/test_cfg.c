@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,28 @@ static char path[512];
 static char err[CFG_ERR_LEN];
 
 #define BASE "issuer = https://idp.example\nclient_id = pam\n"
+
+/* Remove the scratch directory and the files in it (the tests leave /tmp
+ * as they found it). */
+static void
+remove_dir(void)
+{
+	struct dirent *de;
+	char p[600];
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+		if (unlink(p) != 0)
+			rmdir(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
 
 static const char *
 write_file(const char *name, const char *text, mode_t mode)
@@ -361,5 +384,6 @@ main(void)
 		is_int(unknown, 0, "cfg_keys are all known to cfg_set");
 		cfg_free(&n);
 	}
+	remove_dir();
 	return tap_done();
 }
