@@ -31,6 +31,8 @@
 struct http {
 	CURL *curl;
 	struct http_opts opts;
+	struct http_trust trust;  /* decided at the first request */
+	bool have_trust;
 };
 
 struct sink {
@@ -390,7 +392,6 @@ perform(struct http *h, const char *url, const char *body, size_t len,
     const char **why)
 {
 	struct sink s = { .max_age = -1 };
-	struct http_trust trust;
 	CURL *c = h->curl;
 	CURLcode rc;
 	long remaining, status = 0;
@@ -421,12 +422,16 @@ perform(struct http *h, const char *url, const char *body, size_t len,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-	/* ca_file, ca_path, both, or the system store (http_trust); an
-	 * unset one is NULL, so nothing else is read. */
-	http_trust(h, &trust);
-	if (trust.store != HTTP_STORE_SYSTEM_BUNDLE) {
-		curl_easy_setopt(c, CURLOPT_CAINFO, trust.cainfo);
-		curl_easy_setopt(c, CURLOPT_CAPATH, trust.capath);
+	/* ca_file, ca_path, both, or the system store (http_trust), decided
+	 * once per login (the store does not change between its requests);
+	 * an unset one is NULL, so nothing else is read. */
+	if (!h->have_trust) {
+		http_trust(h, &h->trust);
+		h->have_trust = true;
+	}
+	if (h->trust.store != HTTP_STORE_SYSTEM_BUNDLE) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, h->trust.cainfo);
+		curl_easy_setopt(c, CURLOPT_CAPATH, h->trust.capath);
 	}
 	/* "" disables proxies, including those named in the environment. */
 	curl_easy_setopt(c, CURLOPT_PROXY,
