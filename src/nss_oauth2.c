@@ -342,7 +342,10 @@ nss_oauth2_placeholder(const struct userdb *db, const char *name,
 	bool ok = false;
 	uint32_t uid;
 
-	if (!userdb_name_ok(name))
+	/* the cheap half of the caller check first: most callers never
+	 * read the settings file */
+	if (!userdb_name_ok(name) || getauxval(AT_SECURE) != 0 ||
+	    getuid() != 0 || geteuid() != 0)
 		return false;
 	if (userdb_settings_load(userdb_conf_path(), &s, NULL, 0) != 0)
 		goto out;
