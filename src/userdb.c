@@ -301,11 +301,12 @@ int
 userdb_settings_parse(const char *text, size_t len, struct userdb_settings *s,
     char *err, size_t errlen)
 {
-	char line[UDB_CONF_MAX + 1], lerr[200];
-	const char *p = text, *end = text + len;
+	char *copy = NULL, *p, *end, *line, lerr[200];
 	unsigned lineno = 0, seen = 0;
 	int rc;
 
+	/* the lines are cut in a heap copy: this runs inside the NSS module,
+	 * on whatever small stack the caller's thread has */
 	rc = userdb_settings_defaults(s);
 	if (rc != 0)
 		return rc;
@@ -314,14 +315,23 @@ userdb_settings_parse(const char *text, size_t len, struct userdb_settings *s,
 		snprintf(lerr, sizeof(lerr), "NUL byte or over %d bytes", UDB_CONF_MAX);
 		goto out;
 	}
+	copy = malloc(len + 1);
+	if (copy == NULL) {
+		userdb_settings_free(s);
+		return USERDB_E_NOMEM;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	p = copy;
+	end = copy + len;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t l = (size_t)((nl != NULL ? nl : end) - p);
 		char *k, *v, *eq, *t;
 		static const char *const keys[] = { "uid_range", "home", "shell",
 		    "provision_names", "placeholder_programs" };
 
-		memcpy(line, p, l);
+		line = p;
 		line[l] = '\0';
 		p += l + (nl != NULL);
 		lineno++;
@@ -366,6 +376,7 @@ userdb_settings_parse(const char *text, size_t len, struct userdb_settings *s,
 	}
 	rc = 0;
 out:
+	free(copy);
 	if (rc != 0) {
 		if (errlen > 0)
 			snprintf(err, errlen, "%s", lerr);
@@ -391,10 +402,12 @@ userdb_settings_load(const char *path, struct userdb_settings *s, char *err,
 		path = userdb_conf_path();
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
+		int e = errno;
+
 		rc = userdb_settings_defaults(s);
-		if (rc == 0 && errno != ENOENT) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = errno == ELOOP ? USERDB_E_UNSAFE : USERDB_E_CONFIG;
+		if (rc == 0 && e != ENOENT) {
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+			rc = e == ELOOP ? USERDB_E_UNSAFE : USERDB_E_CONFIG;
 		}
 		return rc;
 	}
