@@ -907,10 +907,16 @@ userdb_predict_uid(const struct userdb *db, const struct userdb_settings *s,
 
 	if (!userdb_range_ok(s->uid_min, s->uid_max))
 		return USERDB_E_RANGE;
+	/* the records are in UID order: runs of consecutive UIDs become one
+	 * interval (any order stays correct, just less compact) */
 	for (size_t i = 0; i < userdb_count(db) && rc == 0; i++) {
 		uint32_t u = userdb_rec(db, i)->uid;
 
-		if (u >= s->uid_min && u <= s->uid_max)
+		if (u < s->uid_min || u > s->uid_max)
+			continue;
+		if (ivs.n > 0 && ivs.v[ivs.n - 1].hi + 1 == u)
+			ivs.v[ivs.n - 1].hi = u;
+		else
 			rc = userdb_iv_add(&ivs, u, u);
 	}
 	if (rc == 0)
@@ -1269,9 +1275,17 @@ userdb_txn_next_uid(struct userdb_txn *t, const struct userdb_settings *s,
 	rc = userdb_txn_etc(t);
 	for (size_t i = 0; rc == 0 && i < t->etc.n; i++)
 		rc = userdb_iv_add(&ivs, t->etc.v[i].lo, t->etc.v[i].hi);
-	for (size_t i = 0; rc == 0 && i < t->n; i++)
-		if (t->r[i].uid >= s->uid_min && t->r[i].uid <= s->uid_max)
-			rc = userdb_iv_add(&ivs, t->r[i].uid, t->r[i].uid);
+	for (size_t i = 0; rc == 0 && i < t->n; i++) {
+		uint32_t u = t->r[i].uid;
+
+		if (u < s->uid_min || u > s->uid_max)
+			continue;
+		/* loaded in UID order: merge runs (as in userdb_predict_uid) */
+		if (ivs.n > 0 && ivs.v[ivs.n - 1].hi + 1 == u)
+			ivs.v[ivs.n - 1].hi = u;
+		else
+			rc = userdb_iv_add(&ivs, u, u);
+	}
 	if (rc == 0)
 		rc = userdb_lowest_free(&ivs, s->uid_min, s->uid_max, taken, arg, uid);
 	free(ivs.v);
