@@ -67,7 +67,7 @@ umount /etc
 get() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k {print $2}'; }
 echo "# $n users; timed user $name (uid $uid), the middle of the file"
 echo "# oauth2 column: nsswitch \"passwd: $order\" (the machine's own /etc/passwd first)"
-echo "# users.db: $dbsize bytes, written in $(echo "$t1 - $t0" | bc) s (one transaction)"
+echo "# users.db: $dbsize bytes, written in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s (one transaction)"
 printf '%-12s %14s %14s\n' "lookup" "oauth2 (us)" "files (us)"
 for k in getpwnam getpwuid initgroups; do
 	printf '%-12s %14s %14s\n' "$k" "$(get "$oauth2" "$k")" "$(get "$files" "$k")"
