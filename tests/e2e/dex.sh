@@ -278,6 +278,23 @@ is "$(sshd_said keyboard-interactive/pam "$CY")" Failed "  sshd logged 'Failed k
 like "$(e2e_decision "$CY")" "grant=device result=deny reason=identity_mismatch" \
 	"  the module refused it: identity_mismatch (Dex's token names $BOB)"
 
+# Enter first, approve afterwards: the module polls Dex, which answers
+# authorization_pending (with HTTP 400 at this commit) and slow_down when
+# polled early, until the browser approves.
+term_ssh cy3 "$CY"
+read_prompt cy3
+ok $? "ssh as $CY a third time: a device prompt"
+tmx send-keys -t cy3 Enter
+sleep 2
+is "$(wait_rc cy3 1)" running "  Enter before approving: ssh still waits (the module polls)"
+approve "$CY@$DOMAIN" "$CY_PW"
+ok "$BROWSER_RC" "  then Chromium approves it as $CY ($BROWSER_MS ms)"
+is "$(wait_rc cy3 40)" 0 "  ssh exits 0 once Dex has the approval"
+like "$(term_screen cy3)" "^LOGGED-IN-AS $CY " "  the session ran as $CY"
+like "$(grep -c 'authorization_pending' "$OA2_LOG_CAPTURE")" '^[1-9]' \
+	"  the module's debug lines show Dex's authorization_pending answers"
+like "$(e2e_decision "$CY")" "grant=device result=allow reason=ok" "  the module's decision: allowed"
+
 # ---------------------------------------------------------------- disabled at Dex
 # "Disabled" at Dex: the local password database has no disabled flag, so
 # the user is removed from staticPasswords and Dex restarted (same port
