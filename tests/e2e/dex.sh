@@ -206,6 +206,10 @@ PasswordAuthentication no
 AllowUsers oa2e2e_x${E2E_ID}_*
 LoginGraceTime 90
 CFG
+# A failed case can leave a connection's sshd (and its PAM child polling
+# Dex) behind the listener: end them first, by their parent's PID, so
+# nothing writes into $TESTTMP after it is removed.
+on_exit "pkill -TERM -P $SSHD_PID"
 TMUX_SOCK="$TESTTMP/tmux.sock"
 printf 'set -g status off\nset -g remain-on-exit on\nset -g default-terminal screen\n' >"$TESTTMP/tmux.conf"
 tmx() { LANG=C.UTF-8 LC_ALL=C.UTF-8 tmux -u -S "$TMUX_SOCK" -f "$TESTTMP/tmux.conf" "$@"; }
