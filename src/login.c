@@ -28,8 +28,14 @@
 /* Clock skew allowed on exp/iat/nbf (seconds). */
 #define LOGIN_LEEWAY 60
 
-/* An unknown kid refetches the JWKS at most this often (seconds). */
+/* After a JWKS refetch that did not have a token's key, unknown kids
+ * refetch again only this much later (seconds): an IdP that signs with a
+ * key it does not publish costs one refetch a minute, not one a login. */
 #define JWKS_REFETCH_MIN 60
+
+/* The cache key of that note: the JWKS URL with a suffix no URL of ours
+ * ends in (its body says what it is, for pam_oauth2ctl cache list). */
+#define JWKS_MISS_SUFFIX " #refetched-without-the-key"
 
 int
 login_init(struct login *lg, const struct cfg *cfg,
@@ -301,9 +307,74 @@ verify_with(struct login *lg, const struct cache_entry *e,
 }
 
 /*
+ * The note that a JWKS refetch for an unknown kid did not find it, kept
+ * JWKS_REFETCH_MIN seconds in the cache directory.  jwks_miss_key returns
+ * the note's cache key (malloc'd) or NULL.
+ */
+static char *
+jwks_miss_key(const char *jwks_url)
+{
+	size_t n = strlen(jwks_url), k = strlen(JWKS_MISS_SUFFIX);
+	char *key = malloc(n + k + 1);
+
+	if (key == NULL)
+		return NULL;
+	memcpy(key, jwks_url, n);
+	memcpy(key + n, JWKS_MISS_SUFFIX, k + 1);
+	return key;
+}
+
+/* True while a refetch for an unknown kid found no such key (the note is
+ * fresh).  Without a cache directory there is no note: every login with
+ * an unknown kid may refetch once. */
+static bool
+jwks_recent_miss(struct login *lg)
+{
+	struct cache_entry n = { 0 };
+	char *key;
+	bool fresh = false;
+
+	if (lg->cache_dir == NULL)
+		return false;
+	key = jwks_miss_key(lg->ep.jwks);
+	if (key == NULL)
+		return true;    /* out of memory: do not add a request */
+	if (cache_get(lg->cache_dir, key, &n) == 0) {
+		time_t now = clock_wall();
+
+		fresh = now < n.expires && n.fetched <= now + 60;
+	}
+	cache_entry_clear(&n);
+	free(key);
+	return fresh;
+}
+
+static void
+jwks_note_miss(struct login *lg)
+{
+	static const char body[] = "JWKS refetched for an unknown kid: "
+	    "not found\n";
+	char *key;
+
+	if (lg->cache_dir == NULL)
+		return;
+	key = jwks_miss_key(lg->ep.jwks);
+	if (key == NULL)
+		return;
+	if (cache_put(lg->cache_dir, key, body, sizeof(body) - 1,
+	    JWKS_REFETCH_MIN, clock_wall()) != 0)
+		log_debug(lg->log, "could not write the metadata cache");
+	free(key);
+}
+
+/*
  * Verify the ID token with the provider's keys (cached).  A token signed
- * with a key the cached set does not have makes us fetch the JWKS again
- * (key rotation), at most once a minute.
+ * with a key the cached set does not have makes us fetch the JWKS again:
+ * the token came from the token endpoint a moment ago, so its key may be
+ * newer than our copy (key rotation; Dex, for one, signs with a new key
+ * the moment it makes it, and a Dex with in-memory storage makes one at
+ * every start).  When that refetch does not have the key either, unknown
+ * kids refetch again only JWKS_REFETCH_MIN seconds later.
  */
 static int
 verify_id_token(struct login *lg, const char *id_token,
@@ -319,11 +390,11 @@ verify_id_token(struct login *lg, const char *id_token,
 		return rc;
 	rc = verify_with(lg, &e, id_token, out, &parsed);
 	if (rc == OA2_ERR_TOKEN && !from_net && lg->why != NULL &&
-	    strcmp(lg->why, "no_key") == 0 &&
-	    clock_wall() - e.fetched >= JWKS_REFETCH_MIN) {
+	    strcmp(lg->why, "no_key") == 0 && !jwks_recent_miss(lg)) {
 		log_debug(lg->log, "unknown signing key: fetching the JWKS "
 		    "again");
 		cache_entry_clear(&e);
+		parsed = false;
 		rc = meta_fetch(lg, lg->ep.jwks, true, &e, &from_net,
 		    &max_age);
 		if (rc == 0)
@@ -332,6 +403,9 @@ verify_id_token(struct login *lg, const char *id_token,
 			lg->why = "no_key";
 		if (rc == OA2_ERR_UNAVAIL)
 			rc = OA2_ERR_TOKEN;
+		if (rc == OA2_ERR_TOKEN && lg->why != NULL &&
+		    strcmp(lg->why, "no_key") == 0)
+			jwks_note_miss(lg);
 	}
 	/* A set that parsed is worth keeping, even if this token was bad. */
 	if (from_net && parsed)

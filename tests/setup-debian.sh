@@ -44,6 +44,8 @@ FULL_PACKAGES=(
 	mandoc man-db dpkg-dev debhelper fakeroot
 	# tests/bare-debian.sh (README's commands on a bare Debian 12 root)
 	debootstrap git
+	# tests/lib/dex-build.sh: Go module zips (Dex, the Go toolchain)
+	unzip
 )
 
 case $profile in
@@ -125,4 +127,12 @@ if [ "$profile" = full ]; then
 	# playwright-core for tests/e2e/approve-browser.js: it drives
 	# Debian's /usr/bin/chromium and downloads no browser.
 	npm_ci tests/e2e/browser playwright-core
+fi
+if [ "$profile" = full ]; then
+	# tests/e2e/dex.sh: the pinned Dex, built once per machine into
+	# /var/cache/pam_oauth2-tests/dex (with the machine's Go 1.26.8, else
+	# the pinned toolchain from the Go module proxy).
+	t0=$(date +%s)
+	dex=$("$top/tests/lib/dex-build.sh")
+	echo "setup: Dex $dex ($(($(date +%s) - t0)) s)"
 fi

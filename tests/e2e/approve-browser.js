@@ -5,7 +5,10 @@
 // password, and wait for the success page.  Used by tests/e2e/device_ssh.sh.
 //
 //   node approve-browser.js --url URL --code XXXX-XXXX --username USER
-//       --server-cert PEM --profile DIR [--timeout-ms N]
+//       --server-cert PEM --profile DIR [--timeout-ms N] [--steps NAME]
+//   (--steps NAME: the provider's pages are walked by
+//   tests/e2e/browser-steps/NAME.js instead of the steps below, which are
+//   those of tests/op's oidc-provider)
 //   (the password is read from the environment, APPROVE_PASSWORD, so it is
 //   not on a command line that ps shows)
 //
@@ -57,6 +60,10 @@ const username = arg('username');
 const certFile = arg('server-cert');
 const profile = arg('profile');
 const timeout = Number(arg('timeout-ms', '30000'));
+const stepsName = arg('steps', '');
+if (stepsName !== '' && !/^[a-z0-9-]+$/.test(stepsName)) fail('bad --steps name: ' + stepsName);
+const providerSteps = stepsName === '' ? null
+  : require(path.join(__dirname, 'browser-steps', stepsName + '.js'));
 const password = process.env.APPROVE_PASSWORD;
 const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 if (password === undefined) fail('APPROVE_PASSWORD is not set');
@@ -102,6 +109,14 @@ const check = (cond, why) => { if (!cond) throw new Failure(why); };
     });
     console.log(`step: ${context.browser() ? context.browser().version() : 'chromium'} up in ${Date.now() - t0} ms`);
 
+    if (providerSteps) {
+      // approve({ page, url, code, username, password, check, log })
+      await providerSteps.approve({ page, url, code, username, password, check,
+        log: (m) => console.log('step: ' + m) });
+      check(offOrigin.length === 0, 'requests off the provider origin: ' + offOrigin.join(' '));
+      console.log(`APPROVED in ${Date.now() - t0} ms`);
+      return;
+    }
     // The page of verification_uri_complete submits the code by itself
     // (inline script); a person then sees the confirmation page.
     const resp = await page.goto(url.href);

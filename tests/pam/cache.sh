@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # cache.sh - discovery and JWKS cached on disk: a warm login is one request;
 # the cache survives a metadata outage; unsafe entries are ignored; an
-# unknown kid refetches the JWKS at most once a minute.
+# unknown kid refetches the JWKS at once, and after a refetch that lacked
+# the key too, only a minute later.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
 
 U=oa2calice
@@ -96,14 +97,13 @@ is "$(login)" PAM_AUTHINFO_UNAVAIL "cache older than 7 days is not used: PAM_AUT
 mock_reset
 mock_scenario '{"jwks_kids": ["RS256"]}'
 is "$(login)" PAM_SUCCESS "warm the cache with a JWKS of one key"
+# A token comes from the token endpoint a moment before it is verified, so
+# a kid the cached set lacks may be a key made since (Dex signs with a new
+# key the moment it makes one): the JWKS is fetched again at once, however
+# young the cached copy.
 mock_ctl reset '{}' >/dev/null
 mock_scenario '{"alg": "ES256"}'
-is "$(login)" PAM_AUTH_ERR "token signed with a new key, JWKS fetched under a minute ago: refused"
-is "$(mock_count /jwks)" 0 "no refetch within the minute"
-age_entries 120
-mock_ctl reset '{}' >/dev/null
-mock_scenario '{"alg": "ES256"}'
-is "$(login)" PAM_SUCCESS "the same, JWKS two minutes old: refetched, the new key verifies"
+is "$(login)" PAM_SUCCESS "token signed with a new key, JWKS fetched under a minute ago: refetched at once, the new key verifies"
 is "$(mock_count /jwks)" 1 "one JWKS refetch"
 mock_ctl reset '{}' >/dev/null
 mock_scenario '{"alg": "ES256"}'
@@ -112,7 +112,6 @@ is "$(mock_count /jwks)" 0 "no further JWKS request"
 
 mock_reset
 login >/dev/null
-age_entries 120
 mock_ctl reset '{}' >/dev/null
 mock_scenario '{"id_token_header": {"kid": "no-such-key"}}'
 is "$(login)" PAM_AUTH_ERR "unknown kid that the provider does not have either: refused"
@@ -121,6 +120,16 @@ mock_ctl reset '{}' >/dev/null
 mock_scenario '{"id_token_header": {"kid": "no-such-key"}}'
 login >/dev/null
 is "$(mock_count /jwks)" 0 "and no second refetch within the minute (no JWKS storm)"
+# The note that the refetch found no such key lives a minute; then one
+# refetch again (only the note is aged: the JWKS itself is still fresh).
+note=$(grep -l 'JWKS refetched for an unknown kid' $(entry_files) 2>/dev/null | head -1)
+ok "$([ -n "$note" ] && echo 0 || echo 1)" "the miss is noted in the cache directory"
+now=$(date +%s)
+[ -n "$note" ] && sed -i "1s/^OA2C1 [0-9]* [0-9]* /OA2C1 $((now - 70)) $((now - 10)) /" "$note"
+mock_ctl reset '{}' >/dev/null
+mock_scenario '{"id_token_header": {"kid": "no-such-key"}}'
+is "$(login)" PAM_AUTH_ERR "a minute later, the same unknown kid: refused"
+is "$(mock_count /jwks)" 1 "  after one refetch again"
 
 # ---------------------------------------------------------------- unsafe entries
 mock_reset
