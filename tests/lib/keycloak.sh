@@ -231,12 +231,14 @@ kc_use() {
 	KC_ISSUER="$KC_URL/realms/$KC_REALM"
 }
 
+# The password goes to curl on stdin (not argv), without a newline.
 kc_admin_token() {
-	curl -sS --fail --max-time 20 --cacert "$KC_CA" \
+	printf '%s' "$KC_ADMIN_PASSWORD" |
+		curl -sS --fail --max-time 20 --cacert "$KC_CA" \
 		--data-urlencode grant_type=password --data-urlencode client_id=admin-cli \
 		--data-urlencode "username=$KC_ADMIN_USER" \
 		--data-urlencode "password@-" \
-		"$KC_URL/realms/master/protocol/openid-connect/token" <<<"$KC_ADMIN_PASSWORD" |
+		"$KC_URL/realms/master/protocol/openid-connect/token" |
 		sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p'
 }
 
@@ -266,7 +268,9 @@ kc_realm_delete() {
 # kc_realm_copy NAME: prints the new realm's issuer.
 kc_realm_copy() {
 	local name=$1 json
-	json=$(sed -e "0,/\"realm\": *\"$KC_REALM\"/s//\"realm\": \"$name\"/" "$KC_REALM_FILE")
+	# The realm's name, and its default role's (default-roles-REALM).
+	json=$(sed -e "0,/\"realm\": *\"$KC_REALM\"/s//\"realm\": \"$name\"/" \
+		-e "s/\"default-roles-$KC_REALM\"/\"default-roles-$name\"/g" "$KC_REALM_FILE")
 	kc_admin DELETE "/$name" >/dev/null 2>&1 || true
 	kc_admin POST "" "$json" >/dev/null ||
 		bail "cannot create realm $name (HTTP $KC_HTTP)"
