@@ -22,7 +22,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 . "$top_srcdir/tests/lib/keycloak.sh"
 
-e2e_need sshd ssh sshpass ssh-keygen expect su sudo visudo groupadd groupdel oathtool xxd
+e2e_need sshd ssh sshpass ssh-keygen expect su sudo visudo groupadd groupdel oathtool od
 CTL="$top_builddir/pam_oauth2ctl"
 [ -x "$CTL" ] || bail "pam_oauth2ctl not built: $CTL"
 
@@ -214,12 +214,16 @@ kill -0 "$SSHD_PID" 2>/dev/null
 ok $? "sshd still runs"
 
 # ---------------------------------------------------------------- TOTP
+# Without otp = prompt, a user with OTP is refused as with a wrong password.
+ssh_login password "$DAVE" "$DAVE_PW"
+ok "$(refused)" "ssh password, $DAVE (has OTP), no otp option: refused"
+like "$(decision "$DAVE")" 'result=deny reason=invalid_grant ' "  reason=invalid_grant"
 # otp = prompt: "Password:" then "One-time code:", the code sent as
 # Keycloak's totp field (otp_param's default).  Keycloak accepts the codes
 # of the previous, current and next 30 s step once each (look-around 1,
 # codes not reusable): each login takes one not used yet.
 kc_conf "otp = prompt"
-DAVE_KEY=$(printf '%s' "$DAVE_SEED" | xxd -p | tr -d '\n')
+DAVE_KEY=$(printf '%s' "$DAVE_SEED" | od -An -tx1 | tr -d ' \n')
 _used=" "
 # fresh_code: CODE = the code of this step, or of the next one when this
 # one's was used (run in the test's shell, not $(...), to remember it).
@@ -291,7 +295,7 @@ kc_conf
 kc_conf "offline_cache = yes"
 ssh_login password "$FRANK" "$FRANK_PW"
 is "$WHO" "$FRANK" "brute force: $FRANK logs in (an offline verifier is kept)"
-ls "$TESTTMP/offline" 2>/dev/null | grep -q . 
+ls "$TESTTMP/offline" 2>/dev/null | grep -q "^u-"
 ok $? "  the offline verifier exists"
 for i in 1 2 3; do
 	ssh_login password "$FRANK" "wrong-$i"
@@ -304,6 +308,7 @@ ssh_login password "$FRANK" "$FRANK_PW"
 ok "$(refused)" "locked: ssh password with the RIGHT password: refused"
 like "$(decision "$FRANK")" 'result=deny reason=invalid_grant pam="Authentication failure"' \
 	"  PAM_AUTH_ERR (reason invalid_grant), not an outage: no offline verifier, no pam_unix"
+is "$(ls -A "$TESTTMP/offline" 2>/dev/null | grep -c "^u-")" 0 "  and the refusal deleted the offline verifier (u-* file)"
 ssh_login keyboard-interactive "$FRANK" "$FRANK_PW"
 ok "$(refused)" "locked: ssh keyboard-interactive, right password: refused"
 run_sudo "$FRANK" "$FRANK_PW" id -un
