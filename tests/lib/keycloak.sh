@@ -41,9 +41,13 @@
 #                 status 0 for HTTP 2xx; KC_HTTP holds the HTTP status
 #   kc_realm_copy NAME         create realm NAME from tests/keycloak/realm.json
 #                 (same clients, users, secrets) by the admin API, deleted
-#                 on exit: a script that changes state (lock-outs, keys,
-#                 used OTP codes) works on its own copy; prints its issuer
-#   kc_realm_delete NAME
+#                 on exit (also when called in $(...)): a script that
+#                 changes state (lock-outs, keys, used OTP codes) works on
+#                 its own copy; prints its issuer.  After kc_use only.
+#   kc_realm_delete NAME       delete a realm now (KC_HTTP 204 when done)
+#   kc_start_in DIR CERT KEY CA / kc_stop_in DIR
+#                 the start and stop behind both of the above (sets
+#                 KC_URL KC_CA KC_PID KC_ADMIN_USER KC_ADMIN_PASSWORD)
 #   kc_running    status 0 while the Keycloak process lives
 #
 # Environment: OA2_KC_START_WAIT (seconds, default 240) bounds the wait for
@@ -231,6 +235,8 @@ kc_use() {
 		KC_OWN=1
 	fi
 	KC_ISSUER="$KC_URL/realms/$KC_REALM"
+	# Runs before the stop of an own Keycloak (exit actions run last first).
+	on_exit "_kc_delete_copies"
 }
 
 # The password goes to curl on stdin (not argv), without a newline.
@@ -264,7 +270,10 @@ kc_admin() {
 }
 
 kc_realm_delete() {
-	kc_admin DELETE "/$1" >/dev/null
+	kc_admin DELETE "/$1" >/dev/null || return 1
+	[ -f "${TESTTMP:-/nonexistent}/kc-realms" ] &&
+		sed -i "/^$1\$/d" "$TESTTMP/kc-realms"
+	return 0
 }
 
 # kc_realm_copy NAME: prints the new realm's issuer.
@@ -274,10 +283,24 @@ kc_realm_copy() {
 	json=$(sed -e "0,/\"realm\": *\"$KC_REALM\"/s//\"realm\": \"$name\"/" \
 		-e "s/\"default-roles-$KC_REALM\"/\"default-roles-$name\"/g" "$KC_REALM_FILE")
 	kc_admin DELETE "/$name" >/dev/null 2>&1 || true
+	# Listed before it exists: kc_use's exit action deletes what is
+	# listed, also when this runs in $(...), whose on_exit would be lost.
+	echo "$name" >>"$TESTTMP/kc-realms"
 	kc_admin POST "" "$json" >/dev/null ||
 		bail "cannot create realm $name (HTTP $KC_HTTP)"
-	on_exit "kc_realm_delete '$name'"
 	echo "$KC_URL/realms/$name"
+}
+
+# _kc_delete_copies: the exit action of kc_use (realms of kc_realm_copy).
+_kc_delete_copies() {
+	local name
+	# A Keycloak of the script's own is stopped (and removed) right after.
+	[ "${KC_OWN:-0}" = 1 ] && return 0
+	[ -f "$TESTTMP/kc-realms" ] || return 0
+	while read -r name; do
+		[ -n "$name" ] && kc_realm_delete "$name"
+	done <"$TESTTMP/kc-realms"
+	rm -f "$TESTTMP/kc-realms"
 }
 
 # ---------------------------------------------------------------- command
