@@ -160,6 +160,12 @@ try_su() {
 		setpriv --reuid="$CALLER" --regid="$(id -g "$CALLER")" --init-groups -- \
 		expect -f "$PTY" cmd 40 su "$1" -c 'echo E2E:ID=$(id -un):' 2>&1)
 }
+# sshd_alive: a check that the test's sshd still runs; its log if not.
+sshd_alive() {
+	kill -0 "$SSHD_PID" 2>/dev/null
+	ok $? "sshd (pid $SSHD_PID) still runs"
+	kill -0 "$SSHD_PID" 2>/dev/null || tail -15 "$SSHD_LOG" | sed 's/^/#   sshd: /'
+}
 pty_says() { printf '%s\n' "$PTY_OUT" | sed -n "s/^E2E:$1[= ]//p" | tr -d '\r' | tail -1; }
 # su_is TARGET PASSWORD WANT DESCRIPTION: WANT is "ID/EXIT"; the pty's
 # report is shown on failure.
@@ -216,8 +222,7 @@ su_is "$ALICE" "$ALICE_PW" "$ALICE/0" "su $ALICE, Keycloak password: a shell as 
 su_is "$ALICE" "${ALICE_PW}x" "/1" "su $ALICE, wrong password: refused"
 su_is "$CAROL" "$CAROL_PW" "/1" "su $CAROL (disabled): refused"
 su_is "$ERIN" "$ERIN_PW" "/1" "su $ERIN (required action): refused"
-kill -0 "$SSHD_PID" 2>/dev/null
-ok $? "sshd still runs"
+sshd_alive
 
 # ---------------------------------------------------------------- TOTP
 # Without otp = prompt, a user with OTP is refused as with a wrong password.
@@ -297,6 +302,7 @@ is "$WHO" "" "with otp = prompt, a user without OTP who answers no code: refused
 # nothing; Keycloak's flow decides).
 ssh_otp "$BOB" "$BOB_PW" 000000
 is "$(pty_says ID)" "$BOB" "with otp = prompt, $BOB (no OTP credential) and code 000000: logged in (Keycloak ignores the code)"
+[ "$(pty_says ID)" = "$BOB" ] || { printf '%s\n' "$PTY_OUT"; tail -5 "$TESTTMP/ssh.err"; tail -15 "$SSHD_LOG"; } | sed 's/^/#   /'
 kc_conf
 
 # ---------------------------------------------------------------- brute force
@@ -304,8 +310,10 @@ kc_conf
 # verifier is on here, so that a lock-out taken for an outage would show:
 # the right password after the lock-out must be refused at each door.
 kc_conf "offline_cache = yes"
+sshd_alive
 ssh_login password "$FRANK" "$FRANK_PW"
 is "$WHO" "$FRANK" "brute force: $FRANK logs in (an offline verifier is kept)"
+[ "$WHO" = "$FRANK" ] || { tail -5 "$TESTTMP/ssh.err"; tail -15 "$SSHD_LOG"; } | sed 's/^/#   /'
 ls "$TESTTMP/offline" 2>/dev/null | grep -q "^u-"
 ok $? "  the offline verifier exists"
 for i in 1 2 3; do
