@@ -46,6 +46,9 @@ FULL_PACKAGES=(
 	debootstrap git
 	# tests/lib/dex-build.sh: Go module zips (Dex, the Go toolchain)
 	unzip
+	# Keycloak (tests/lib/keycloak.sh) runs on Debian's Java 17; the
+	# TOTP codes of its test user come from oathtool
+	openjdk-17-jre-headless oathtool iproute2
 )
 
 case $profile in
@@ -127,6 +130,9 @@ if [ "$profile" = full ]; then
 	# playwright-core for tests/e2e/approve-browser.js: it drives
 	# Debian's /usr/bin/chromium and downloads no browser.
 	npm_ci tests/e2e/browser playwright-core
+	# The pinned Keycloak release (Maven Central, SHA-256 checked) into
+	# /var/cache/pam_oauth2-tests/keycloak; kept for the next run.
+	bash "$top/tests/lib/keycloak.sh" fetch
 fi
 if [ "$profile" = full ]; then
 	# tests/e2e/dex.sh: the pinned Dex, built once per machine into

@@ -107,6 +107,25 @@ is "$(login "$PW" sshd)" PAM_AUTH_ERR "sshd stack: 403 invalid_grant does not fa
 is "$(login "$NEWPW")" PAM_SUCCESS "the new password works online"
 set_idp_password "$PW"
 
+# ---------------------------------------------------------------- Keycloak: invalid_grant with a description
+# Keycloak says why in error_description (tests/e2e/keycloak.sh shows the
+# real answers); the reason names it, the class stays that of invalid_grant.
+kc_err() { # kc_err STATUS DESCRIPTION
+	printf '{"error_for_path": {"/token": {"status": %s, "error": "invalid_grant", "error_description": "%s"}}}' "$1" "$2"
+}
+for kc in "400|Account disabled|account_disabled" "401|Account is not fully set up|required_action" \
+	"400|Invalid user credentials|invalid_grant"; do
+	IFS='|' read -r st desc reason <<<"$kc"
+	fresh "$PW" "before Keycloak's \"$desc\""
+	mock_scenario "$(kc_err "$st" "$desc")"
+	is "$(login "$PW")" PAM_AUTH_ERR "$st invalid_grant \"$desc\": PAM_AUTH_ERR"
+	like "$(last_decision)" "result=deny reason=$reason pam=\"Authentication failure\"" "  decision: reason=$reason"
+	is "$(nentries)" 0 "  the verifier is dropped"
+	is "$(login "$PW" sshd)" PAM_AUTH_ERR "  sshd stack: no fallback to the local password"
+	unlike "$(last_decision)" "$desc" "  the description itself is not logged"
+	mock_reset
+done
+
 # ---------------------------------------------------------------- Auth0: 403 mfa_required
 fresh
 mock_scenario '{"password_grant_error": "mfa_required", "password_grant_status": 403}'
