@@ -32,11 +32,10 @@
 #define SECRET_FILE_MAX 4096
 
 static char *trim(char *s);
-static bool valid_format(const char *f);
 
 enum opt_type {
 	OPT_URL, OPT_STR, OPT_SECRET, OPT_LONG, OPT_BOOL, OPT_AUTH, OPT_GRANTS,
-	OPT_OTP, OPT_REQUIRED, OPT_CLAIMS, OPT_RANGE, OPT_GLOBS, OPT_PATH
+	OPT_OTP, OPT_REQUIRED, OPT_CLAIMS
 };
 
 struct opt {
@@ -94,11 +93,7 @@ static const struct opt opts[] = {
 	{ "min_uid",            OPT_LONG,   M(min_uid),            1, 2147483647,
 	    false },
 	{ "provision",          OPT_BOOL,   M(provision),          0, 0, false },
-	{ "uid_range",          OPT_RANGE,  M(uid_min),            0, 0, false },
 	{ "uid_claim",          OPT_STR,    M(uid_claim),          0, 0, false },
-	{ "home",               OPT_PATH,   M(home),               0, 0, false },
-	{ "shell",              OPT_PATH,   M(shell),              0, 0, false },
-	{ "provision_names",    OPT_GLOBS,  M(provision_names),    0, 0, false },
 	{ "provision_max_age",  OPT_LONG,   M(provision_max_age),  3600,
 	    315360000, false },
 };
@@ -115,8 +110,7 @@ const char *const cfg_keys[] = {
 	"debug", "use_first_pass", "try_first_pass", "groups_claim",
 	"required_scopes", "allow_gid0", "group_sync", "state_dir",
 	"audit_hash_sub", "required_claims", "min_uid",
-	"provision", "uid_range", "uid_claim", "home", "shell",
-	"provision_names", "provision_max_age", NULL
+	"provision", "uid_claim", "provision_max_age", NULL
 };
 
 const struct cfg_source_info cfg_sources[CFG_SRC_COUNT] = {
@@ -240,11 +234,6 @@ cfg_free(struct cfg **cp)
 	}
 	free(c->group_map);
 	free(c->uid_claim);
-	free(c->home);
-	free(c->shell);
-	for (size_t i = 0; i < c->nprovision_names; i++)
-		free(c->provision_names[i]);
-	free(c->provision_names);
 	secret_wipe(c, sizeof(*c));
 	free(c);
 	*cp = NULL;
@@ -597,136 +586,6 @@ parse_required_claims(struct cfg *c, const char *v, const char *origin,
 	return 0;
 }
 
-/* Does [lo, hi] hold a UID that no provisioned user may get: 65534
- * (nobody), 65535 and 4294967295 ((uid_t)-1 in 16 and 32 bits), or one of
- * systemd's dynamic users (61184-65519)? */
-static bool
-range_reserved(long lo, long hi)
-{
-	return lo <= 65535 && hi >= 61184;
-}
-
-/* uid_range = MIN-MAX: 1000 <= MIN <= MAX <= 2147483646, clear of the
- * reserved UIDs (range_reserved). */
-static int
-parse_range(struct cfg *c, const char *v, const char *origin, char *err,
-    size_t errlen)
-{
-	char lo[16], *dash = strchr(v, '-');
-	long a = 0, b = 0;
-	size_t n;
-
-	if (dash == NULL || (n = (size_t)(dash - v)) == 0 ||
-	    n >= sizeof(lo))
-		goto bad;
-	memcpy(lo, v, n);
-	lo[n] = '\0';
-	if (parse_long(trim(lo), 1000, 2147483646, &a) != 0 ||
-	    parse_long(dash + 1, 1000, 2147483646, &b) != 0 || a > b)
-		goto bad;
-	if (range_reserved(a, b))
-		return fail(err, errlen, "%s: uid_range %ld-%ld overlaps the "
-		    "reserved UIDs 61184-65535 (systemd's dynamic users, "
-		    "nobody)", origin, a, b);
-	c->uid_min = a;
-	c->uid_max = b;
-	return 0;
-bad:
-	return fail(err, errlen, "%s: uid_range must be MIN-MAX, two whole "
-	    "numbers from 1000 to 2147483646 with MIN <= MAX", origin);
-}
-
-/* home and shell: an absolute path without "..", ':' (the passwd field
- * separator), white space or control characters; home must hold %u and
- * no other % escape than %%. */
-static int
-parse_path(struct cfg *c, const char *key, const char *v, char **slot,
-    const char *origin, char *err, size_t errlen)
-{
-	bool is_home = strcmp(key, "home") == 0;
-
-	(void)c;
-	if (v[0] != '/' || strstr(v, "/../") != NULL ||
-	    strstr(v, "/./") != NULL ||
-	    (strlen(v) >= 3 && strcmp(v + strlen(v) - 3, "/..") == 0) ||
-	    strlen(v) > 1024)
-		return fail(err, errlen, "%s: %s must be an absolute path "
-		    "without . or .. components", origin, key);
-	for (const char *p = v; *p != '\0'; p++) {
-		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == ':')
-			return fail(err, errlen, "%s: %s must not hold ':', "
-			    "white space or control characters", origin, key);
-	}
-	if (is_home && (!valid_format(v) || strcmp(v, "/%u") == 0))
-		return fail(err, errlen, "%s: home must contain %%u (the user "
-		    "name) below a directory, and no other %% escape than "
-		    "%%%%", origin);
-	if (!is_home && strchr(v, '%') != NULL)
-		return fail(err, errlen, "%s: shell must be a plain path",
-		    origin);
-	return set_string(slot, v, false);
-}
-
-/* provision_names = GLOB GLOB...: shell patterns (fnmatch) of the names
- * given a placeholder before their first login; printable, no ':'. */
-static int
-parse_globs(struct cfg *c, const char *v, const char *origin, char *err,
-    size_t errlen)
-{
-	char **list = NULL;
-	size_t n = 0;
-	int rc = 0;
-
-	while (*v != '\0' && rc == 0) {
-		size_t len;
-
-		while (*v == ' ' || *v == '\t')
-			v++;
-		if (*v == '\0')
-			break;
-		len = strcspn(v, " \t");
-		for (size_t i = 0; i < len; i++) {
-			if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f ||
-			    v[i] == ':')
-				rc = fail(err, errlen, "%s: provision_names: "
-				    "a pattern must not hold ':' or control "
-				    "characters", origin);
-		}
-		if (rc == 0 && (n == CFG_MAX_PROVISION_NAMES || len > 256))
-			rc = fail(err, errlen, "%s: provision_names: at most "
-			    "%d patterns of at most 256 bytes", origin,
-			    CFG_MAX_PROVISION_NAMES);
-		if (rc == 0) {
-			char **grown = realloc(list, (n + 1) * sizeof(*list));
-
-			if (grown == NULL) {
-				rc = OA2_ERR_NOMEM;
-				break;
-			}
-			list = grown;
-			list[n] = strndup(v, len);
-			if (list[n] == NULL) {
-				rc = OA2_ERR_NOMEM;
-				break;
-			}
-			n++;
-		}
-		v += len;
-	}
-	if (rc != 0) {
-		for (size_t i = 0; i < n; i++)
-			free(list[i]);
-		free(list);
-		return rc;
-	}
-	for (size_t i = 0; i < c->nprovision_names; i++)
-		free(c->provision_names[i]);
-	free(c->provision_names);
-	c->provision_names = list;
-	c->nprovision_names = n;
-	return 0;
-}
-
 int
 cfg_set(struct cfg *c, const char *key, const char *value,
     const char *origin, char *err, size_t errlen)
@@ -812,13 +671,6 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 		return parse_required(c, value, origin, err, errlen);
 	case OPT_CLAIMS:
 		return parse_required_claims(c, value, origin, err, errlen);
-	case OPT_RANGE:
-		return parse_range(c, value, origin, err, errlen);
-	case OPT_PATH:
-		return parse_path(c, key, value,
-		    (char **)(void *)(base + o->off), origin, err, errlen);
-	case OPT_GLOBS:
-		return parse_globs(c, value, origin, err, errlen);
 	}
 	return fail(err, errlen, "%s: %s: internal error", origin, key);
 }
@@ -1116,30 +968,6 @@ valid_format(const char *f)
 	return has_u;
 }
 
-/* Provisioning defaults, and the checks between its keys. */
-static int
-finish_provision(struct cfg *c, const char *where, char *err, size_t errlen)
-{
-	int rc;
-
-	if (c->uid_min == 0) {
-		c->uid_min = CFG_UID_MIN;
-		c->uid_max = CFG_UID_MAX;
-	}
-	if (c->home == NULL && (rc = set_string(&c->home, "/home/%u",
-	    false)) != 0)
-		return rc;
-	if (c->shell == NULL && (rc = set_string(&c->shell, "/bin/bash",
-	    false)) != 0)
-		return rc;
-	/* A provisioned user below min_uid would be a system account that
-	 * never goes to the IdP again. */
-	if (c->uid_min < c->min_uid)
-		return fail(err, errlen, "%s: uid_range starts at %ld, below "
-		    "min_uid %ld", where, c->uid_min, c->min_uid);
-	return 0;
-}
-
 int
 cfg_finish(struct cfg *c, char *err, size_t errlen)
 {
@@ -1209,7 +1037,7 @@ cfg_finish(struct cfg *c, char *err, size_t errlen)
 		return fail(err, errlen,
 		    "%s: username_format must contain %%u and no other %% "
 		    "escape than %%%%", where);
-	return finish_provision(c, where, err, errlen);
+	return 0;
 }
 
 /* Split "key=value"; a bare word is a boolean set to yes. */

@@ -149,24 +149,15 @@ struct cfg {
 	long min_uid;            /* accounts below it never go to the IdP */
 	struct cfg_group_map *group_map; /* the [groups] section, in order */
 	size_t ngroup_map;
-	/* Provisioning of users who exist only at the IdP (provision.h). */
+	/* Provisioning of users who exist only at the IdP (provision.h).
+	 * The shape every process must agree on (uid_range,
+	 * provision_names, home, shell) is in the world-readable
+	 * USERDB_CONF that the NSS module reads too (userdb.h). */
 	bool provision;          /* create the account at a verified login */
-	long uid_min, uid_max;   /* uid_range; 0 0: CFG_UID_MIN..CFG_UID_MAX */
 	char *uid_claim;         /* dotted claim path holding the UID */
-	char *home;              /* home directory, %u = user (/home/%u) */
-	char *shell;             /* login shell (/bin/bash) */
-	char **provision_names;  /* shell globs: names given a placeholder */
-	size_t nprovision_names;
 	long provision_max_age;  /* seconds not seen at the IdP before refusal */
 };
 
-/* Default uid_range: above Debian's ordinary users (1000-59999 are
- * adduser's), clear of 60000-64999 (Debian's global allocation), 65534
- * (nobody), systemd's dynamic users (61184-65519) and container ranges
- * (524288 and up). */
-#define CFG_UID_MIN 200000L
-#define CFG_UID_MAX 299999L
-#define CFG_MAX_PROVISION_NAMES 64
 #define CFG_PROVISION_MAX_AGE (30L * 86400)
 
 /*

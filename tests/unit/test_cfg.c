@@ -123,12 +123,6 @@ main(void)
 		    "public client: client_auth none");
 		ok(!c->debug, "debug off by default");
 		ok(!c->provision, "provision off by default");
-		is_int(c->uid_min, CFG_UID_MIN, "default uid_range start");
-		is_int(c->uid_max, CFG_UID_MAX, "default uid_range end");
-		is_str(c->home, "/home/%u", "default home");
-		is_str(c->shell, "/bin/bash", "default shell");
-		is_int((long)c->nprovision_names, 0,
-		    "no provision_names by default");
 		is_int(c->provision_max_age, 30 * 86400,
 		    "default provision_max_age 30 days");
 		ok(c->uid_claim == NULL, "no uid_claim by default");
@@ -138,58 +132,16 @@ main(void)
 
 	/* Provisioning keys. */
 	rc = load(write_file("ok.conf", BASE "provision = yes\n"
-	    "uid_range = 300000-300999\nuid_claim = ext.uid\n"
-	    "home = /srv/home/%u\nshell = /bin/sh\n"
-	    "provision_names = *@corp.example  ops-*\n"
-	    "provision_max_age = 86400\n", 0644), &c, 0);
+	    "uid_claim = ext.uid\nprovision_max_age = 86400\n", 0644), &c, 0);
 	is_int(rc, 0, "provisioning keys load");
 	if (c != NULL) {
 		ok(c->provision, "provision = yes");
-		is_int(c->uid_min, 300000, "uid_range start");
-		is_int(c->uid_max, 300999, "uid_range end");
 		is_str(c->uid_claim, "ext.uid", "uid_claim");
-		is_str(c->home, "/srv/home/%u", "home");
-		is_str(c->shell, "/bin/sh", "shell");
-		is_int((long)c->nprovision_names, 2, "two provision_names");
-		if (c->nprovision_names == 2) {
-			is_str(c->provision_names[0], "*@corp.example",
-			    "first pattern");
-			is_str(c->provision_names[1], "ops-*",
-			    "second pattern");
-		}
 		is_int(c->provision_max_age, 86400, "provision_max_age");
 	}
 	cfg_free(&c);
-	expect_error("uid_range one number", BASE "uid_range = 300000\n",
-	    0644, "uid_range must be MIN-MAX");
-	expect_error("uid_range reversed", BASE "uid_range = 300999-300000\n",
-	    0644, "uid_range must be MIN-MAX");
-	expect_error("uid_range below 1000", BASE "uid_range = 0-5000\n",
-	    0644, "uid_range must be MIN-MAX");
-	expect_error("uid_range beyond 2^31-2", BASE
-	    "uid_range = 300000-4294967295\n", 0644, "uid_range must be");
-	expect_error("uid_range over nobody", BASE
-	    "uid_range = 60000-70000\n", 0644,
-	    "overlaps the reserved UIDs 61184-65535");
-	expect_error("uid_range below min_uid", BASE
-	    "min_uid = 5000\nuid_range = 2000-3000\n", 0644,
-	    "uid_range starts at 2000, below min_uid 5000");
-	expect_error("home relative", BASE "home = home/%u\n", 0644,
-	    "home must be an absolute path");
-	expect_error("home without %u", BASE "home = /home/shared\n", 0644,
-	    "home must contain %u");
-	expect_error("home with ..", BASE "home = /home/../etc/%u\n", 0644,
-	    "without . or .. components");
-	expect_error("home with :", BASE "home = /home/a:b/%u\n", 0644,
-	    "must not hold ':'");
-	expect_error("home at /", BASE "home = /%u\n", 0644,
-	    "home must contain %u");
-	expect_error("shell relative", BASE "shell = bash\n", 0644,
-	    "shell must be an absolute path");
-	expect_error("shell with %", BASE "shell = /bin/%u\n", 0644,
-	    "shell must be a plain path");
-	expect_error("provision_names with :", BASE
-	    "provision_names = a:b\n", 0644, "must not hold ':'");
+	expect_error("uid_claim empty", BASE "uid_claim =\n", 0644,
+	    "uid_claim is empty");
 	expect_error("provision_max_age too small", BASE
 	    "provision_max_age = 10\n", 0644,
 	    "provision_max_age must be a whole number from 3600");
