@@ -1234,7 +1234,7 @@ userdb_txn_etc(struct userdb_txn *t)
 		return 0;
 	rc = userdb_etc_ivs(&t->etc);
 	if (rc == 0)
-		rc = userdb_etc_scan("/etc/passwd", 2, 0, false, &t->etcsorted);
+		rc = userdb_etc_scan("/etc/passwd", 2, 3, false, &t->etcsorted);
 	if (rc == 0)
 		rc = userdb_etc_scan("/etc/group", 2, 0, false, &t->etcsorted);
 	if (rc != 0)
