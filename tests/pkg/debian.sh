@@ -61,7 +61,7 @@ has " \./usr/share/man/man8/pam_oauth2\.8(\.gz)?$"; ok $? "man page pam_oauth2.8
 has " \./usr/share/man/man5/pam_oauth2\.conf\.5(\.gz)?$"; ok $? "man page pam_oauth2.conf.5"
 has " \./usr/share/man/man8/pam_oauth2ctl\.8(\.gz)?$"; ok $? "man page pam_oauth2ctl.8"
 has " \./usr/share/pam-configs/oauth2$";            ok $? "pam-auth-update profile"
-has " \./(usr/)?lib/$multi/libnss_oauth2\.so\.2$"; ok $? "the NSS module libnss_oauth2.so.2 in the multiarch library directory"
+has " \./(usr/)?lib/$multi/libnss_oauth2\.so\.2( |$)"; ok $? "the NSS module libnss_oauth2.so.2 in the multiarch library directory"
 unlike_nssdev=$(printf '%s\n' "$list" | grep -Ec 'libnss_oauth2\.(la|so)$')
 ok $([ "$unlike_nssdev" -eq 0 ]; echo $?) "no libnss_oauth2.so or .la (only the .so.2 glibc loads)"
 has " \./usr/share/doc/libpam-oauth2/providers/keycloak\.md"; ok $? "provider guides in /usr/share/doc"
