@@ -274,13 +274,13 @@ refresh(struct userdb_txn *t, const struct cfg *cfg,
 		*why = "name_reassigned";
 		return OA2_ERR_DENIED;
 	}
+	/* The record's UID stays: a claim naming another one is refused;
+	 * one that is absent (or not a number) changes nothing. */
 	rc = claimed_uid(cfg, claims, 0, UINT32_MAX, &cl, why);
 	if (rc == 0 && cl != rec->uid) {
 		*why = "uid_claim_changed";
 		return OA2_ERR_DENIED;
 	}
-	if (rc != 0 && rc != OA2_ERR_NOTFOUND)
-		return rc;
 	return from_userdb(userdb_txn_touch(t, user, clock_wall(), gids,
 	    ngids), why);
 }
