@@ -12,7 +12,7 @@ ok() {
 	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=$((fail + 1)); fi
 }
 
-PAGES="pam_oauth2.8 pam_oauth2.conf.5 pam_oauth2ctl.8"
+PAGES="pam_oauth2.8 pam_oauth2.conf.5 pam_oauth2ctl.8 libnss_oauth2.8"
 for p in $PAGES; do
 	f="$top_srcdir/man/$p"
 	if command -v mandoc >/dev/null; then
@@ -49,6 +49,20 @@ ok $([ -z "$extra" ]; echo $?) "pam_oauth2.conf(5) documents no key the parser r
 # The [groups] section and each key's default are documented.
 grep -q '^\.Sh THE \[groups\] SECTION' "$top_srcdir/man/pam_oauth2.conf.5"
 ok $? "pam_oauth2.conf(5) has the [groups] section"
+
+# libnss_oauth2(8) documents every key of /etc/pam_oauth2-nss.conf the
+# parser (src/userdb.c keys[]) accepts, and names its files.
+nsskeys=$(sed -n '/static const char \*const keys\[\] = {/,/};/p' "$top_srcdir/src/userdb.c" |
+	grep -o '"[a-z_]*"' | tr -d '"' | sort -u)
+ok $([ "$(printf '%s\n' $nsskeys | wc -l)" -eq 5 ]; echo $?) "the settings parser's keys ($(echo $nsskeys))"
+for k in $nsskeys; do
+	grep -q "^\.It Cm $k " "$top_srcdir/man/libnss_oauth2.8"
+	ok $? "libnss_oauth2(8) documents $k"
+done
+for f in /var/lib/pam_oauth2-nss/users.db /etc/pam_oauth2-nss.conf; do
+	grep -q "^\.It Pa $f\$" "$top_srcdir/man/libnss_oauth2.8"
+	ok $? "libnss_oauth2(8) FILES names $f"
+done
 
 # pam_oauth2(8) has the sections the issue asks for.
 for s in OPTIONS 'PAM RETURN CODES' AUDIT SECURITY FILES EXAMPLES; do

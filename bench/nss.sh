@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# nss.sh [N] [ITER] - getpwnam, getpwuid and initgroups (getgrouplist) of
+# one of N (default 100000) users, in microseconds per call, through
+# glibc: once from the oauth2 source (libnss_oauth2, N provisioned users
+# in users.db; nsswitch "passwd: files oauth2") and once from `files`
+# (the same N users as N lines of /etc/passwd and their private groups
+# in /etc/group; nsswitch "passwd: files").  Both run in a private mount
+# namespace with a scratch nsswitch.conf (and, for files, passwd and
+# group) bound over /etc's: the machine's own files and library
+# directories are never touched.  The test copy of the module
+# (tests/lib/libnss_oauth2_test.so, reading OA2_USERDB_DIR) is loaded as
+# libnss_oauth2.so.2 through LD_LIBRARY_PATH.  Run as root in a built tree
+# (make check builds bench/nss_bench).  A benchmark, not a test.
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+builddir=${top_builddir:-$top}
+n=${1:-100000}
+iter=${2:-2000}
+bin="$builddir/bench/nss_bench"
+mod="$builddir/tests/lib/.libs/libnss_oauth2_test.so"
+[ "$(id -u)" = 0 ] || { echo "nss.sh: run as root" >&2; exit 1; }
+[ -x "$bin" ] && [ -f "$mod" ] || { echo "nss.sh: build first (make check TESTS=)" >&2; exit 1; }
+
+if [ "${OA2_NSS_BENCH_INNER:-}" != 1 ]; then
+	exec env OA2_NSS_BENCH_INNER=1 unshare --mount --propagation private "$0" "$@"
+fi
+
+work=$(mktemp -d /tmp/oa2-nss-bench.XXXXXX)
+trap 'umount /etc/nsswitch.conf /etc/passwd /etc/group 2>/dev/null; rm -rf "$work"' EXIT
+chmod 0755 "$work"
+mkdir "$work/db" "$work/lib"
+ln -s "$mod" "$work/lib/libnss_oauth2.so.2"
+: >"$work/nss.conf"
+chmod 0644 "$work/nss.conf"
+
+t0=$(date +%s.%N)
+"$bin" gen "$work/db" "$n"
+t1=$(date +%s.%N)
+"$bin" files "$work" "$n"
+dbsize=$(stat -c %s "$work/db/users.db")
+name="u$((n / 2))"
+uid=$((1879048192 + n / 2))
+
+# OA2_NSS_BENCH_ORDER=oauth2 times the module alone (no files first)
+order=${OA2_NSS_BENCH_ORDER:-files oauth2}
+printf 'passwd: %s\ngroup: %s\n' "$order" "$order" >"$work/nsswitch.oauth2"
+printf 'passwd: files\ngroup: files\n' >"$work/nsswitch.files"
+
+mount --bind "$work/nsswitch.oauth2" /etc/nsswitch.conf
+oauth2=$(LD_LIBRARY_PATH="$work/lib" OA2_USERDB_DIR="$work/db" \
+	OA2_USERDB_CONF="$work/nss.conf" "$bin" time "$name" "$uid" "$iter")
+umount /etc/nsswitch.conf
+
+mount --bind "$work/nsswitch.files" /etc/nsswitch.conf
+mount --bind "$work/passwd" /etc/passwd
+mount --bind "$work/group" /etc/group
+files=$("$bin" time "$name" "$uid" $((iter / 20 > 10 ? iter / 20 : 10)))
+umount /etc/group /etc/passwd /etc/nsswitch.conf
+
+get() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k {print $2}'; }
+echo "# $n users; timed user $name (uid $uid), the middle of the file"
+echo "# oauth2 column: nsswitch \"passwd: $order\" (the machine's own /etc/passwd first)"
+echo "# users.db: $dbsize bytes, written in $(echo "$t1 - $t0" | bc) s (one transaction)"
+printf '%-12s %14s %14s\n' "lookup" "oauth2 (us)" "files (us)"
+for k in getpwnam getpwuid initgroups; do
+	printf '%-12s %14s %14s\n' "$k" "$(get "$oauth2" "$k")" "$(get "$files" "$k")"
+done
