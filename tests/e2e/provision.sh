@@ -42,6 +42,7 @@ A=oa2e2e_p${ID}_alice      # first SSH login, then everything else
 C=oa2e2e_p${ID}_carol      # wrong password only
 D=oa2e2e_p${ID}_dave       # uid_claim
 E=oa2e2e_p${ID}_erin       # first login through login(1)
+F=oa2e2e_p${ID}_fred       # uid_claim, retrying on the same connection
 B=oa2e2e_q${ID}_bob        # outside provision_names
 CALLER=oa2e2e_c${ID}_call  # a local user who runs su
 GRP=oa2gp${ID}             # the group claim:users maps to
@@ -50,10 +51,12 @@ B_PW='bob-Pr0vision'
 C_PW='carol-Pr0vision'
 D_PW='dave-Pr0vision'
 E_PW='erin-Pr0vision'
+F_PW='fred-Pr0vision'
 # The range: small, so the numbers are easy to predict.
 UMIN=1879048192
 UMAX=1879048291
 D_UID=$((UMAX - 3))
+F_UID=$((UMAX - 4))
 
 # ---------------------------------------------------------------- overlays
 mkdir -p "$TESTTMP/real"/{etc,lib,varlib} "$TESTTMP/ovl"/{etc,lib,varlib}/{u,w}
@@ -117,7 +120,7 @@ op_users() {
 		out[specs[0].split("|")[0]].sub = asub;
 		require("fs").writeFileSync(file, JSON.stringify(out, null, 1));' "$1" "$2" \
 		"$A|$A_PW|sub-alice" "$B|$B_PW|sub-bob" "$C|$C_PW|sub-carol" \
-		"$D|$D_PW|sub-dave|$D_UID" "$E|$E_PW|sub-erin" || bail "cannot write $1"
+		"$D|$D_PW|sub-dave|$D_UID" "$E|$E_PW|sub-erin" "$F|$F_PW|sub-fred|$F_UID" || bail "cannot write $1"
 }
 op_users "$TESTTMP/op-users.json" sub-alice
 start_op "$TESTTMP/op-users.json" "$top_srcdir/tests/op/clients.example.json"
@@ -309,6 +312,33 @@ like "$(e2e_decision "$D")" "result=deny reason=provisioned_reconnect" "  reason
 like "$(getent passwd "$D")" "^$D:\\*:$D_UID:$D_UID:" "  the record was made with the claimed UID"
 ssh_pw keyboard-interactive "$D" "$D_PW"
 is "$RC/$(field U)/$(field G)" "0/$D_UID/$D" "  the next connection logs in as UID $D_UID"
+# The same, but the client tries again on the same connection: sshd
+# still holds the placeholder, so the second try must be refused too.
+# (sshpass gives up at the second prompt: expect answers both; ssh takes
+# the first value of an option, so NumberOfPasswordPrompts=2 comes first.)
+cat >"$TESTTMP/retry.exp" <<'EXP'
+set timeout 30
+log_user 0
+spawn -noecho {*}$argv
+set n 0
+expect {
+	-re {assword: ?$} { incr n; send -- "$env(E2E_PW)\r"; exp_continue }
+	-re {U=[0-9]+} { puts "SESSION"; exp_continue }
+	eof {}
+	timeout { puts "TIMEOUT" }
+}
+puts "PROMPTS=$n"
+lassign [wait] pid sid oserr st
+exit $st
+EXP
+OUT=$(cd / && E2E_PW="$F_PW" timeout 60 expect -f "$TESTTMP/retry.exp" ssh \
+	-o NumberOfPasswordPrompts=2 "${SSH_OPTS[@]}" -o PreferredAuthentications=password \
+	"$F@127.0.0.1" "$SESSION_CMD" 2>>"$TESTTMP/ssh.err")
+RC=$?
+is "$RC/$(echo $OUT)" "255/PROMPTS=2" "uid_claim, the password typed twice on one connection after provisioned_reconnect: refused both times, no session"
+is "$(grep "decision user=$F " "$OA2_LOG_CAPTURE" | sed -n 's/.* reason=\([a-z_]*\) .*/\1/p' | sort -u | tr '\n' ' ')" \
+	"placeholder_stale provisioned_reconnect " "  reasons: provisioned_reconnect, then placeholder_stale (sshd holds the placeholder)"
+is "$(grep -c "Accepted .* for $F " "$SSHD_LOG")" 0 "  sshd accepted nothing for $F on that connection"
 ssh_pw password "$A" "$A_PW"
 is "$RC/$(field U)" "0/$A2_UID" "uid_claim and a provisioned user whose IdP sends no such claim: logs in with its record's UID"
 
@@ -316,6 +346,6 @@ log=$(cat "$OA2_LOG_CAPTURE" "$SSHD_LOG")
 unlike "$log" 'Pr0vision|pam-basic-secret' "no password or secret in the logs"
 kill -TERM "$SSHD_PID" 2>/dev/null
 wait "$SSHD_PID" 2>/dev/null
-for u in "$A" "$C" "$D" "$E"; do rm -rf "${TESTTMP:?}/home/$u"; done
+for u in "$A" "$C" "$D" "$E" "$F"; do rm -rf "${TESTTMP:?}/home/$u"; done
 is "$(real_stamp | tr '\n' ' ')" "$(printf '%s\n' "$REAL_BEFORE" | tr '\n' ' ')" "the machine's account files have none of the test's names; nsswitch.conf, the library directory, /var/lib and /home are as they were"
 e2e_done
