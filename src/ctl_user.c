@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -164,4 +165,85 @@ ctl_user(const char *what, const char *name)
 	status = name == NULL ? list(db) : show(db, name);
 	userdb_close(&db);
 	return status;
+}
+
+/* Does the "db:" line of the nsswitch file f name the oauth2 source? */
+static bool
+nss_names_oauth2(FILE *f, const char *db)
+{
+	char line[1024];
+	size_t n = strlen(db);
+
+	rewind(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p, *save = NULL, *tok;
+
+		if (strncmp(line, db, n) != 0 || line[n] != ':')
+			continue;
+		p = line + n + 1;
+		p[strcspn(p, "#\n")] = '\0';
+		for (tok = strtok_r(p, " \t", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t", &save)) {
+			if (strcmp(tok, "oauth2") == 0)
+				return true;
+		}
+		return false;
+	}
+	return false;
+}
+
+int
+ctl_user_check(const char *nsswitch)
+{
+	struct userdb_settings s = { 0 };
+	struct userdb *db = NULL;
+	char err[256];
+	FILE *f;
+	int problems = 0, rc;
+
+	rc = userdb_settings_load(userdb_conf_path(), &s, err, sizeof(err));
+	if (rc != 0) {
+		printf("PROBLEM: provision = yes, but %s does not load: %s; "
+		    "no user can be provisioned\n", userdb_conf_path(), err);
+		problems++;
+	} else {
+		printf("provisioning (%s): uid_range %lu-%lu, %zu "
+		    "provision_names pattern%s, home %s, shell %s\n",
+		    userdb_conf_path(), (unsigned long)s.uid_min,
+		    (unsigned long)s.uid_max, s.nnames,
+		    s.nnames == 1 ? "" : "s", s.home, s.shell);
+	}
+	userdb_settings_free(&s);
+	f = fopen(nsswitch, "re");
+	if (f == NULL) {
+		printf("PROBLEM: provision = yes, but %s cannot be read\n",
+		    nsswitch);
+		problems++;
+	} else {
+		for (int i = 0; i < 2; i++) {
+			const char *what = i == 0 ? "passwd" : "group";
+
+			if (!nss_names_oauth2(f, what)) {
+				printf("PROBLEM: provision = yes, but the %s "
+				    "line of %s does not name oauth2: "
+				    "provisioned users are not found (add "
+				    "\"oauth2\" after \"files\")\n", what,
+				    nsswitch);
+				problems++;
+			}
+		}
+		fclose(f);
+	}
+	rc = userdb_open(NULL, &db);
+	if (rc != 0) {
+		printf("PROBLEM: the user database in %s cannot be read: %s\n",
+		    userdb_dir(), userdb_strerror(rc));
+		problems++;
+	} else {
+		printf("user database %s: %zu record%s (tombstones included)\n",
+		    userdb_dir(), userdb_count(db),
+		    userdb_count(db) == 1 ? "" : "s");
+	}
+	userdb_close(&db);
+	return problems;
 }

@@ -13,4 +13,12 @@
  */
 int ctl_user(const char *what, const char *name);
 
+/*
+ * For "check" with provision = yes: /etc/pam_oauth2-nss.conf loads, the
+ * passwd and group lines of nsswitch (path) name oauth2, the database
+ * reads.  Prints what it finds ("PROBLEM: ..." lines for problems) and
+ * returns the number of problems.
+ */
+int ctl_user_check(const char *nsswitch);
+
 #endif

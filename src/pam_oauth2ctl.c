@@ -428,6 +428,8 @@ cmd_check(struct ctl *c)
 	check_dir(c, "cache_dir", cfg->cache_dir);
 	if (cfg->offline_cache)
 		check_dir(c, "offline_dir", cfg->offline_dir);
+	if (cfg->provision)
+		c->problems += ctl_user_check("/etc/nsswitch.conf");
 
 	rc = login_init(&lg, cfg, &c->lc, "pam_oauth2ctl");
 	if (rc != 0) {

@@ -6,7 +6,7 @@
 #
 # Nothing of the machine is changed: inside this test's private mount
 # namespace (e2e-lib.sh) overlays cover /etc (the test's nsswitch.conf
-# with "oauth2", /etc/pam_oauth2-nss.conf, the test's groups and caller),
+# with "oauth2", /etc/pam_oauth2-nss.conf, the test's group),
 # /usr/lib/x86_64-linux-gnu (the built libnss_oauth2.so.2 where glibc,
 # also in setuid su and sudo, looks for it) and /var/lib (the user
 # database /var/lib/pam_oauth2-nss); the homes are under $TESTTMP.  Before
@@ -27,7 +27,7 @@
 # refused (provisioned_reconnect), the next one logs in with it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
-e2e_need sshd ssh sshpass ssh-keygen groupadd expect su login sudo visudo getent id
+e2e_need sshd ssh sshpass ssh-keygen expect su login sudo visudo getent id
 
 NSSLIB="$top_builddir/.libs/libnss_oauth2.so.2"
 CTL="$top_builddir/pam_oauth2ctl"
@@ -44,7 +44,7 @@ D=oa2e2e_p${ID}_dave       # uid_claim
 E=oa2e2e_p${ID}_erin       # first login through login(1)
 F=oa2e2e_p${ID}_fred       # uid_claim, retrying on the same connection
 B=oa2e2e_q${ID}_bob        # outside provision_names
-CALLER=oa2e2e_c${ID}_call  # a local user who runs su
+CALLER=nobody              # runs su (an unprivileged caller; no account made)
 GRP=oa2gp${ID}             # the group claim:users maps to
 A_PW='alice-Pr0vision'
 B_PW='bob-Pr0vision'
@@ -99,9 +99,13 @@ shell = /bin/sh
 placeholder_programs = /usr/sbin/sshd /usr/lib/openssh/sshd-session /usr/bin/id
 NSSCONF
 chmod 0644 /etc/pam_oauth2-nss.conf
-groupadd "$GRP" || bail "groupadd $GRP"
-GRP_GID=$(getent group "$GRP" | cut -d: -f3)
-e2e_add_user "$CALLER"
+# The mapped group, written straight into the overlay's /etc/group (no
+# groupadd: its locks would meet other tests' on the real files below).
+# Its GID is the last number of uid_range: the allocator must skip it.
+GRP_GID=$UMAX
+getent group "$GRP_GID" >/dev/null && bail "GID $GRP_GID is taken"
+printf '%s:x:%s:\n' "$GRP" "$GRP_GID" >>/etc/group
+printf '%s:!::\n' "$GRP" >>/etc/gshadow
 
 # ---------------------------------------------------------------- provider
 # op_users FILE A_SUB: the provider's users (A's sub is the argument).
@@ -188,6 +192,18 @@ has_record() { "$CTL" user show "$1" >/dev/null 2>&1; }
 acct_line() { grep "account user=$1 " "$OA2_LOG_CAPTURE" | tail -1; }
 prov_line() { grep "provision user=$1 " "$OA2_LOG_CAPTURE" | tail -1; }
 
+# pam_oauth2ctl check sees what provisioning needs, and says what is missing.
+out=$("$CTL" -c "$CONF" check 2>&1)
+like "$out" "provisioning \(/etc/pam_oauth2-nss.conf\): uid_range $UMIN-$UMAX, 1 provision_names pattern" \
+	"pam_oauth2ctl check: reads the provisioning shape"
+unlike "$out" "PROBLEM" "  and finds no problem"
+cp /etc/nsswitch.conf "$TESTTMP/nsswitch.ok"
+sed -i -E 's/^(group:.*) oauth2$/\1/' /etc/nsswitch.conf
+out=$("$CTL" -c "$CONF" check 2>&1)
+like "$out" "PROBLEM: provision = yes, but the group line of /etc/nsswitch.conf does not name oauth2" \
+	"  without oauth2 on the group line: a PROBLEM naming it"
+cat "$TESTTMP/nsswitch.ok" >/etc/nsswitch.conf
+
 # ---------------------------------------------------------------- placeholder
 is "$(getent passwd "$A")" "" "before any login: no passwd entry for $A (getent is not sshd: no placeholder)"
 # id NAME: getpwnam gives the placeholder; getpwuid and getgrgid of its
@@ -244,7 +260,7 @@ like "$("$CTL" user list)" "^$A +$A_UID +active " "pam_oauth2ctl user list shows
 # ---------------------------------------------------------------- su, sudo, login
 try_su() { # TARGET PASSWORD
 	PTY_OUT=$(cd / && timeout 60 env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME="$TESTTMP/home/$CALLER" TERM=dumb E2E_PW="$2" \
+		HOME=/ TERM=dumb E2E_PW="$2" \
 		setpriv --reuid="$CALLER" --regid="$(id -g "$CALLER")" --init-groups -- \
 		expect -f "$PTY" cmd 30 su "$1" -c 'echo E2E:ID=$(id -un):' 2>&1)
 }
