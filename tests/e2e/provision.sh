@@ -172,8 +172,10 @@ e2e_etc_file "/etc/sudoers.d/oa2e2e_psudo_$ID" 0440 <"$TESTTMP/sudoers"
 e2e_sshd "$SVC" <<CFG
 AllowUsers oa2e2e_*
 LoginGraceTime 60
-PubkeyAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile %h/.ssh/authorized_keys
 CFG
+ssh-keygen -q -t ed25519 -N '' -f "$TESTTMP/user_ed25519" || bail "ssh-keygen"
 SSH_OPTS=(-F /dev/null -p "$SSHD_PORT" -o UserKnownHostsFile=/dev/null
 	-o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=no
 	-o LogLevel=ERROR -o ConnectTimeout=10 -o ControlPath=none
@@ -284,10 +286,27 @@ is "$E_UID" "$((UMIN + 1))" "  the next UID, $((UMIN + 1))"
 is "$(stat -c %U:%a "$TESTTMP/home/$E" 2>&1)" "$E:700" "  home made at the first session, the user's, 0700"
 
 # ---------------------------------------------------------------- lock, max age
+# An SSH key in the provisioned home (the user's own directory).
+ssh_key() { # USER: sets OUT and RC
+	OUT=$(cd / && timeout 40 ssh -o PubkeyAuthentication=yes "${SSH_OPTS[@]}" -o BatchMode=yes \
+		-o PreferredAuthentications=publickey -o IdentitiesOnly=yes -i "$TESTTMP/user_ed25519" \
+		"$1@127.0.0.1" "$SESSION_CMD" </dev/null 2>>"$TESTTMP/ssh.err")
+	RC=$?
+}
+install -d -m 0700 -o "$A" -g "$A" "$TESTTMP/home/$A/.ssh"
+install -m 0600 -o "$A" -g "$A" "$TESTTMP/user_ed25519.pub" "$TESTTMP/home/$A/.ssh/authorized_keys"
+ssh_key "$A"
+is "$RC/$(field U)" "0/$A_UID" "an SSH-key login of the provisioned user (no IdP involved)"
 "$CTL" user lock "$A" >/dev/null
 ssh_pw password "$A" "$A_PW"
 ok "$([ "$RC" -ne 0 ] && [ -z "$OUT" ]; echo $?)" "pam_oauth2ctl user lock: the next ssh login is refused"
 like "$(acct_line "$A")" "result=deny reason=locked" "  by acct_mgmt, reason=locked"
+nlocked() { grep -c "account user=$A .*result=deny reason=locked" "$OA2_LOG_CAPTURE"; }
+n1=$(nlocked)
+ssh_key "$A"
+ok "$([ "$RC" -ne 0 ] && [ -z "$OUT" ]; echo $?)" "  an SSH-key login too (acct_mgmt runs for it)"
+is "$(($(nlocked) - n1))" 1 "  refused by acct_mgmt, reason=locked (one more such line)"
+like "$(sshd_said "$A")" "Failed publickey for $A from .* ED25519 " "  sshd: the key matched, the account check failed it ('Failed publickey ... ED25519 ...')"
 "$CTL" user unlock "$A" >/dev/null
 ssh_pw password "$A" "$A_PW"
 is "$RC/$(field U)" "0/$A_UID" "user unlock: logs in again"
