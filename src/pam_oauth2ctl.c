@@ -669,12 +669,16 @@ cmd_login(struct ctl *c, const char *user)
 		    pam_name(OA2_ERR_USER));
 		goto out;
 	}
-	if (!identity_local_user(user)) {
+	if (!identity_local_user(user) && !cfg->provision) {
 		say("result: deny, reason=unknown_user: %s is not a local "
 		    "account, so the module sends nothing to the IdP (%s)",
 		    user, pam_name(OA2_ERR_USER));
 		goto out;
 	}
+	if (!identity_local_user(user))
+		say("note: %s has no account; with provision = yes the module "
+		    "would create it after a verified login (this command "
+		    "creates nothing)", user);
 	if (grant == CFG_GRANT_PASSWORD) {
 		password = calloc(1, SECRET_MAX);
 		if (password == NULL || read_secret("Password: ", password,
