@@ -5,9 +5,9 @@
 # in users.db; nsswitch "passwd: files oauth2") and once from `files`
 # (the same N users as N lines of /etc/passwd and their private groups
 # in /etc/group; nsswitch "passwd: files").  Both run in a private mount
-# namespace with a scratch nsswitch.conf (and, for files, passwd and
-# group) bound over /etc's: the machine's own files and library
-# directories are never touched.  The test copy of the module
+# namespace with a scratch directory (nsswitch.conf, passwd, group)
+# bound over /etc: the machine's own files and library directories are
+# never touched.  The test copy of the module
 # (tests/lib/libnss_oauth2_test.so, reading OA2_USERDB_DIR) is loaded as
 # libnss_oauth2.so.2 through LD_LIBRARY_PATH.  Run as root in a built tree
 # (make check builds bench/nss_bench).  A benchmark, not a test.
@@ -26,7 +26,7 @@ if [ "${OA2_NSS_BENCH_INNER:-}" != 1 ]; then
 fi
 
 work=$(mktemp -d /tmp/oa2-nss-bench.XXXXXX)
-trap 'umount /etc/nsswitch.conf /etc/passwd /etc/group 2>/dev/null; rm -rf "$work"' EXIT
+trap 'umount /etc 2>/dev/null; rm -rf "$work"' EXIT
 chmod 0755 "$work"
 mkdir "$work/db" "$work/lib"
 ln -s "$mod" "$work/lib/libnss_oauth2.so.2"
@@ -43,24 +43,31 @@ uid=$((1879048192 + n / 2))
 
 # OA2_NSS_BENCH_ORDER=oauth2 times the module alone (no files first)
 order=${OA2_NSS_BENCH_ORDER:-files oauth2}
-printf 'passwd: %s\ngroup: %s\n' "$order" "$order" >"$work/nsswitch.oauth2"
-printf 'passwd: files\ngroup: files\n' >"$work/nsswitch.files"
+# A whole scratch /etc is bound for each run: a file bound over
+# /etc/passwd would be dropped the moment useradd elsewhere renames a new
+# /etc/passwd into place.
+mkdir "$work/etc.oauth2" "$work/etc.files"
+cp /etc/passwd /etc/group "$work/etc.oauth2/"
+mv "$work/passwd" "$work/group" "$work/etc.files/"
+for e in oauth2 files; do
+	cp /etc/ld.so.cache "$work/etc.$e/" 2>/dev/null || true
+done
+printf 'passwd: %s\ngroup: %s\n' "$order" "$order" >"$work/etc.oauth2/nsswitch.conf"
+printf 'passwd: files\ngroup: files\n' >"$work/etc.files/nsswitch.conf"
 
-mount --bind "$work/nsswitch.oauth2" /etc/nsswitch.conf
+mount --bind "$work/etc.oauth2" /etc
 oauth2=$(LD_LIBRARY_PATH="$work/lib" OA2_USERDB_DIR="$work/db" \
 	OA2_USERDB_CONF="$work/nss.conf" "$bin" time "$name" "$uid" "$iter")
-umount /etc/nsswitch.conf
+umount /etc
 
-mount --bind "$work/nsswitch.files" /etc/nsswitch.conf
-mount --bind "$work/passwd" /etc/passwd
-mount --bind "$work/group" /etc/group
+mount --bind "$work/etc.files" /etc
 files=$("$bin" time "$name" "$uid" $((iter / 20 > 10 ? iter / 20 : 10)))
-umount /etc/group /etc/passwd /etc/nsswitch.conf
+umount /etc
 
 get() { printf '%s\n' "$1" | awk -v k="$2" '$1 == k {print $2}'; }
 echo "# $n users; timed user $name (uid $uid), the middle of the file"
 echo "# oauth2 column: nsswitch \"passwd: $order\" (the machine's own /etc/passwd first)"
-echo "# users.db: $dbsize bytes, written in $(echo "$t1 - $t0" | bc) s (one transaction)"
+echo "# users.db: $dbsize bytes, written in $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", b - a}') s (one transaction)"
 printf '%-12s %14s %14s\n' "lookup" "oauth2 (us)" "files (us)"
 for k in getpwnam getpwuid initgroups; do
 	printf '%-12s %14s %14s\n' "$k" "$(get "$oauth2" "$k")" "$(get "$files" "$k")"

@@ -105,6 +105,13 @@ files(const char *dir, long n)
 }
 
 static int
+fail(const char *what, int rc)
+{
+	fprintf(stderr, "time: %s failed (%s)\n", what, rc ? strerror(rc) : "not found");
+	return 1;
+}
+
+static int
 timing(const char *name, uid_t uid, long iter)
 {
 	char buf[4096];
@@ -123,16 +130,22 @@ timing(const char *name, uid_t uid, long iter)
 		return 1;
 	}
 	t0 = now_us();
-	for (long i = 0; i < iter; i++)
-		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-			return 1;
+	for (long i = 0; i < iter; i++) {
+		int rc = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
+
+		if (rc != 0 || res == NULL)
+			return fail("getpwnam_r", rc);
+	}
 	printf("getpwnam %.2f\n", (now_us() - t0) / (double)iter);
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-		return 1;
 	t0 = now_us();
-	for (long i = 0; i < iter; i++)
-		if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-			return 1;
+	for (long i = 0; i <= iter; i++) {
+		int rc = getpwuid_r(uid, &pw, buf, sizeof(buf), &res);
+
+		if (rc != 0 || res == NULL)
+			return fail("getpwuid_r", rc);
+		if (i == 0)
+			t0 = now_us();   /* the first call is the warm-up */
+	}
 	printf("getpwuid %.2f\n", (now_us() - t0) / (double)iter);
 	ng = 64;
 	if (getgrouplist(name, (gid_t)uid, groups, &ng) < 0 || ng != 3) {
@@ -144,7 +157,7 @@ timing(const char *name, uid_t uid, long iter)
 	for (long i = 0; i < iter; i++) {
 		ng = 64;
 		if (getgrouplist(name, (gid_t)uid, groups, &ng) < 0)
-			return 1;
+			return fail("getgrouplist", 0);
 	}
 	printf("initgroups %.2f\n", (now_us() - t0) / (double)iter);
 	return 0;

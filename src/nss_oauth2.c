@@ -14,10 +14,15 @@
  * corrupt.  A missing users.db is an empty database.  errno is left
  * untouched on success.
  *
- * Every lookup maps users.db, searches and unmaps: no lock, no shared
- * state, so threads and forked children need nothing.  Enumeration keeps
- * its snapshot and position under a mutex (one per database, as nss_files
- * does).  The module never writes stdout/stderr, never logs, never calls
+ * Lookups share one mapping of users.db per process: each call stat()s
+ * the file and reuses the mapping while device, inode, size, mode, owner,
+ * mtime and ctime are unchanged (a writer's rename makes a new inode; the
+ * inode of a mapped file cannot be reused), else maps the new file; a
+ * mapping is unmapped when the last lookup using it ends.  The mutex
+ * guarding this is held for a few instructions, never across I/O, and
+ * every mutex of the module is taken across fork() (pthread_atfork) so a
+ * child never inherits one locked.  Enumeration keeps its own snapshot
+ * and position under a mutex (one per database, as nss_files does).  The module never writes stdout/stderr, never logs, never calls
  * exit, never talks to the network, and uses only glibc; it never calls
  * getpw* or getgr* (it would recurse through NSS).  Only the _nss_oauth2_*
  * entry points are exported (Makefile.am, tests/pam/symbols.sh).
@@ -32,9 +37,12 @@
 #include <pwd.h>
 #include <stdalign.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/auxv.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -150,6 +158,111 @@ nss_oauth2_status(int rc, int *errnop)
 	}
 }
 
+/* ---------------------------------------------------------------- shared mapping */
+
+struct nss_oauth2_snap {
+	struct userdb *db;
+	struct stat st;
+	unsigned refs;   /* lookups using it, + 1 while it is the current one */
+};
+
+static struct nss_oauth2_snap *nss_oauth2_cur;
+static pthread_mutex_t nss_oauth2_snap_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool
+nss_oauth2_same(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec &&
+	    a->st_mode == b->st_mode && a->st_uid == b->st_uid;
+}
+
+/* Drop one reference (called with the lock held). */
+static void
+nss_oauth2_unref(struct nss_oauth2_snap *sn)
+{
+	if (sn != NULL && --sn->refs == 0) {
+		userdb_close(&sn->db);
+		free(sn);
+	}
+}
+
+/*
+ * The current snapshot of users.db into *db and its handle into *h (NULL
+ * for an empty database, which is not shared).  0 or a userdb code.
+ * End with nss_oauth2_snap_put(h, db).
+ */
+static int
+nss_oauth2_snap_get(struct userdb **db, struct nss_oauth2_snap **h)
+{
+	char path[PATH_MAX];
+	struct nss_oauth2_snap *sn;
+	struct stat st;
+	int fd, rc;
+
+	*db = NULL;
+	*h = NULL;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", userdb_dir(),
+	    USERDB_DB_NAME) >= sizeof(path))
+		return USERDB_E_INVALID;
+	if (stat(path, &st) == 0) {
+		pthread_mutex_lock(&nss_oauth2_snap_lock);
+		sn = nss_oauth2_cur;
+		if (sn != NULL && nss_oauth2_same(&sn->st, &st)) {
+			sn->refs++;
+			*db = sn->db;
+			*h = sn;
+		}
+		pthread_mutex_unlock(&nss_oauth2_snap_lock);
+		if (*h != NULL)
+			return 0;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			return userdb_open(NULL, db);   /* empty, not shared */
+		return errno == ELOOP ? USERDB_E_UNSAFE : USERDB_E_IO;
+	}
+	sn = calloc(1, sizeof(*sn));
+	if (sn == NULL) {
+		close(fd);
+		return USERDB_E_NOMEM;
+	}
+	/* the key is the opened file's own fstat: a replace between the
+	 * stat above and the open cannot pair one file's key with another */
+	rc = fstat(fd, &sn->st) == 0 ? userdb_open_fd(fd, &sn->db) : USERDB_E_IO;
+	close(fd);
+	if (rc != 0) {
+		free(sn);
+		return rc;
+	}
+	sn->refs = 2;   /* the caller's and the current one's */
+	pthread_mutex_lock(&nss_oauth2_snap_lock);
+	nss_oauth2_unref(nss_oauth2_cur);
+	nss_oauth2_cur = sn;
+	pthread_mutex_unlock(&nss_oauth2_snap_lock);
+	*db = sn->db;
+	*h = sn;
+	return 0;
+}
+
+static void
+nss_oauth2_snap_put(struct nss_oauth2_snap *h, struct userdb **db)
+{
+	if (h == NULL) {
+		userdb_close(db);
+		return;
+	}
+	pthread_mutex_lock(&nss_oauth2_snap_lock);
+	nss_oauth2_unref(h);
+	pthread_mutex_unlock(&nss_oauth2_snap_lock);
+	*db = NULL;
+}
+
 /* ---------------------------------------------------------------- placeholder */
 
 #define NSS_OAUTH2_MEMO 8
@@ -229,7 +342,10 @@ nss_oauth2_placeholder(const struct userdb *db, const char *name,
 	bool ok = false;
 	uint32_t uid;
 
-	if (!userdb_name_ok(name))
+	/* the cheap half of the caller check first: most callers never
+	 * read the settings file */
+	if (!userdb_name_ok(name) || getauxval(AT_SECURE) != 0 ||
+	    getuid() != 0 || geteuid() != 0)
 		return false;
 	if (userdb_settings_load(userdb_conf_path(), &s, NULL, 0) != 0)
 		goto out;
@@ -255,6 +371,7 @@ _nss_oauth2_getpwnam_r(const char *name, struct passwd *pw, char *buf,
     size_t buflen, int *errnop)
 {
 	struct nss_oauth2_memo m;
+	struct nss_oauth2_snap *h = NULL;
 	struct userdb *db = NULL;
 	struct userdb_user u;
 	enum nss_status st;
@@ -266,7 +383,7 @@ _nss_oauth2_getpwnam_r(const char *name, struct passwd *pw, char *buf,
 		*errnop = ENOENT;
 		return NSS_STATUS_NOTFOUND;
 	}
-	rc = userdb_open(NULL, &db);
+	rc = nss_oauth2_snap_get(&db, &h);
 	if (rc != 0)
 		return nss_oauth2_status(rc, errnop);
 	rc = userdb_by_name(db, name, &u);
@@ -287,7 +404,7 @@ _nss_oauth2_getpwnam_r(const char *name, struct passwd *pw, char *buf,
 	} else {
 		st = nss_oauth2_status(rc, errnop);
 	}
-	userdb_close(&db);
+	nss_oauth2_snap_put(h, &db);
 	if (st == NSS_STATUS_SUCCESS)
 		errno = saved;
 	return st;
@@ -297,12 +414,13 @@ enum nss_status
 _nss_oauth2_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t buflen,
     int *errnop)
 {
+	struct nss_oauth2_snap *h = NULL;
 	struct userdb *db = NULL;
 	struct userdb_user u;
 	enum nss_status st;
 	int saved = errno, rc;
 
-	rc = userdb_open(NULL, &db);
+	rc = nss_oauth2_snap_get(&db, &h);
 	if (rc == 0)
 		rc = userdb_by_uid(db, (uint32_t)uid, &u);
 	if (rc == 0)
@@ -310,7 +428,7 @@ _nss_oauth2_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t buflen,
 		    pw, buf, buflen, errnop);
 	else
 		st = nss_oauth2_status(rc, errnop);
-	userdb_close(&db);
+	nss_oauth2_snap_put(h, &db);
 	if (st == NSS_STATUS_SUCCESS)
 		errno = saved;
 	return st;
@@ -322,6 +440,7 @@ enum nss_status
 _nss_oauth2_getgrnam_r(const char *name, struct group *gr, char *buf,
     size_t buflen, int *errnop)
 {
+	struct nss_oauth2_snap *h = NULL;
 	struct userdb *db = NULL;
 	struct userdb_user u;
 	enum nss_status st;
@@ -331,14 +450,14 @@ _nss_oauth2_getgrnam_r(const char *name, struct group *gr, char *buf,
 		*errnop = ENOENT;
 		return NSS_STATUS_NOTFOUND;
 	}
-	rc = userdb_open(NULL, &db);
+	rc = nss_oauth2_snap_get(&db, &h);
 	if (rc == 0)
 		rc = userdb_by_name(db, name, &u);
 	if (rc == 0)
 		st = nss_oauth2_fill_gr(&u, gr, buf, buflen, errnop);
 	else
 		st = nss_oauth2_status(rc, errnop);
-	userdb_close(&db);
+	nss_oauth2_snap_put(h, &db);
 	if (st == NSS_STATUS_SUCCESS)
 		errno = saved;
 	return st;
@@ -348,19 +467,20 @@ enum nss_status
 _nss_oauth2_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t buflen,
     int *errnop)
 {
+	struct nss_oauth2_snap *h = NULL;
 	struct userdb *db = NULL;
 	struct userdb_user u;
 	enum nss_status st;
 	int saved = errno, rc;
 
-	rc = userdb_open(NULL, &db);
+	rc = nss_oauth2_snap_get(&db, &h);
 	if (rc == 0)
 		rc = userdb_by_gid(db, (uint32_t)gid, &u);
 	if (rc == 0)
 		st = nss_oauth2_fill_gr(&u, gr, buf, buflen, errnop);
 	else
 		st = nss_oauth2_status(rc, errnop);
-	userdb_close(&db);
+	nss_oauth2_snap_put(h, &db);
 	if (st == NSS_STATUS_SUCCESS)
 		errno = saved;
 	return st;
@@ -376,6 +496,7 @@ enum nss_status
 _nss_oauth2_initgroups_dyn(const char *user, gid_t group, long int *start,
     long int *size, gid_t **groupsp, long int limit, int *errnop)
 {
+	struct nss_oauth2_snap *h = NULL;
 	struct userdb *db = NULL;
 	struct userdb_user u;
 	enum nss_status st = NSS_STATUS_SUCCESS;
@@ -385,7 +506,7 @@ _nss_oauth2_initgroups_dyn(const char *user, gid_t group, long int *start,
 		*errnop = ENOENT;
 		return NSS_STATUS_NOTFOUND;
 	}
-	rc = userdb_open(NULL, &db);
+	rc = nss_oauth2_snap_get(&db, &h);
 	if (rc == 0)
 		rc = userdb_by_name(db, user, &u);
 	if (rc != 0) {
@@ -421,7 +542,7 @@ _nss_oauth2_initgroups_dyn(const char *user, gid_t group, long int *start,
 		(*groupsp)[(*start)++] = g;
 	}
 out:
-	userdb_close(&db);
+	nss_oauth2_snap_put(h, &db);
 	if (st == NSS_STATUS_SUCCESS)
 		errno = saved;
 	return st;
@@ -561,4 +682,33 @@ _nss_oauth2_getgrent_r(struct group *gr, char *buf, size_t buflen,
 	if (st == NSS_STATUS_SUCCESS)
 		errno = saved;
 	return st;
+}
+
+/* ---------------------------------------------------------------- fork */
+
+/* Every mutex of the module is taken across fork(), so the child never
+ * inherits one held by a thread that does not exist there. */
+static void
+nss_oauth2_prefork(void)
+{
+	pthread_mutex_lock(&nss_oauth2_pwent.lock);
+	pthread_mutex_lock(&nss_oauth2_grent.lock);
+	pthread_mutex_lock(&nss_oauth2_memo_lock);
+	pthread_mutex_lock(&nss_oauth2_snap_lock);
+}
+
+static void
+nss_oauth2_postfork(void)
+{
+	pthread_mutex_unlock(&nss_oauth2_snap_lock);
+	pthread_mutex_unlock(&nss_oauth2_memo_lock);
+	pthread_mutex_unlock(&nss_oauth2_grent.lock);
+	pthread_mutex_unlock(&nss_oauth2_pwent.lock);
+}
+
+__attribute__((constructor)) static void
+nss_oauth2_init(void)
+{
+	(void)pthread_atfork(nss_oauth2_prefork, nss_oauth2_postfork,
+	    nss_oauth2_postfork);
 }

@@ -301,11 +301,12 @@ int
 userdb_settings_parse(const char *text, size_t len, struct userdb_settings *s,
     char *err, size_t errlen)
 {
-	char line[UDB_CONF_MAX + 1], lerr[200];
-	const char *p = text, *end = text + len;
+	char *copy = NULL, *p, *end, *line, lerr[200];
 	unsigned lineno = 0, seen = 0;
 	int rc;
 
+	/* the lines are cut in a heap copy: this runs inside the NSS module,
+	 * on whatever small stack the caller's thread has */
 	rc = userdb_settings_defaults(s);
 	if (rc != 0)
 		return rc;
@@ -314,14 +315,23 @@ userdb_settings_parse(const char *text, size_t len, struct userdb_settings *s,
 		snprintf(lerr, sizeof(lerr), "NUL byte or over %d bytes", UDB_CONF_MAX);
 		goto out;
 	}
+	copy = malloc(len + 1);
+	if (copy == NULL) {
+		userdb_settings_free(s);
+		return USERDB_E_NOMEM;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	p = copy;
+	end = copy + len;
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t l = (size_t)((nl != NULL ? nl : end) - p);
 		char *k, *v, *eq, *t;
 		static const char *const keys[] = { "uid_range", "home", "shell",
 		    "provision_names", "placeholder_programs" };
 
-		memcpy(line, p, l);
+		line = p;
 		line[l] = '\0';
 		p += l + (nl != NULL);
 		lineno++;
@@ -366,6 +376,7 @@ userdb_settings_parse(const char *text, size_t len, struct userdb_settings *s,
 	}
 	rc = 0;
 out:
+	free(copy);
 	if (rc != 0) {
 		if (errlen > 0)
 			snprintf(err, errlen, "%s", lerr);
@@ -391,10 +402,12 @@ userdb_settings_load(const char *path, struct userdb_settings *s, char *err,
 		path = userdb_conf_path();
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
+		int e = errno;
+
 		rc = userdb_settings_defaults(s);
-		if (rc == 0 && errno != ENOENT) {
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-			rc = errno == ELOOP ? USERDB_E_UNSAFE : USERDB_E_CONFIG;
+		if (rc == 0 && e != ENOENT) {
+			snprintf(err, errlen, "%s: %s", path, strerror(e));
+			rc = e == ELOOP ? USERDB_E_UNSAFE : USERDB_E_CONFIG;
 		}
 		return rc;
 	}
@@ -894,10 +907,16 @@ userdb_predict_uid(const struct userdb *db, const struct userdb_settings *s,
 
 	if (!userdb_range_ok(s->uid_min, s->uid_max))
 		return USERDB_E_RANGE;
+	/* the records are in UID order: runs of consecutive UIDs become one
+	 * interval (any order stays correct, just less compact) */
 	for (size_t i = 0; i < userdb_count(db) && rc == 0; i++) {
 		uint32_t u = userdb_rec(db, i)->uid;
 
-		if (u >= s->uid_min && u <= s->uid_max)
+		if (u < s->uid_min || u > s->uid_max)
+			continue;
+		if (ivs.n > 0 && ivs.v[ivs.n - 1].hi + 1 == u)
+			ivs.v[ivs.n - 1].hi = u;
+		else
 			rc = userdb_iv_add(&ivs, u, u);
 	}
 	if (rc == 0)
@@ -1256,9 +1275,17 @@ userdb_txn_next_uid(struct userdb_txn *t, const struct userdb_settings *s,
 	rc = userdb_txn_etc(t);
 	for (size_t i = 0; rc == 0 && i < t->etc.n; i++)
 		rc = userdb_iv_add(&ivs, t->etc.v[i].lo, t->etc.v[i].hi);
-	for (size_t i = 0; rc == 0 && i < t->n; i++)
-		if (t->r[i].uid >= s->uid_min && t->r[i].uid <= s->uid_max)
-			rc = userdb_iv_add(&ivs, t->r[i].uid, t->r[i].uid);
+	for (size_t i = 0; rc == 0 && i < t->n; i++) {
+		uint32_t u = t->r[i].uid;
+
+		if (u < s->uid_min || u > s->uid_max)
+			continue;
+		/* loaded in UID order: merge runs (as in userdb_predict_uid) */
+		if (ivs.n > 0 && ivs.v[ivs.n - 1].hi + 1 == u)
+			ivs.v[ivs.n - 1].hi = u;
+		else
+			rc = userdb_iv_add(&ivs, u, u);
+	}
 	if (rc == 0)
 		rc = userdb_lowest_free(&ivs, s->uid_min, s->uid_max, taken, arg, uid);
 	free(ivs.v);

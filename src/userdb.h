@@ -33,6 +33,9 @@
  * checked on each access, so a corrupt file gives "corrupt", never a
  * crash (fuzz/fuzz_userdb.c).  A lookup is two binary searches.
  *
+ * (libnss_oauth2 keeps one mapping per process and re-maps when the
+ * file's inode or times change: nss_oauth2.c.)
+ *
  * Consistency: a writer builds the whole new file beside the old one,
  * fsyncs it, rename(2)s it over users.db and fsyncs the directory, all
  * under the exclusive lock.  A reader opens users.db, maps it, and works
@@ -313,8 +316,11 @@ struct userdb_new {
  * (USERDB_E_INVALID); the name already a live record (USERDB_E_NAME_TAKEN
  * whatever its sub: a repeat login must use touch); issuer+sub bound to
  * another live name (USERDB_E_SUB_TAKEN); uid 0, 65534, 65535, -1, a uid
- * of any record or tombstone, a UID in /etc/passwd or a GID in /etc/group
- * (USERDB_E_UID_TAKEN).  uid need not lie in uid_range (uid_claim).
+ * of any record or tombstone, a UID or primary GID in /etc/passwd or a
+ * GID in /etc/group (USERDB_E_UID_TAKEN).  Other NSS sources are the
+ * caller's to ask (by number: the taken callback; by name: getpwnam and
+ * getgrnam, since the private group has the user's name).  uid need not
+ * lie in uid_range (uid_claim).
  */
 int userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n);
 /* last_seen = now and the supplementary GIDs replaced (live record).

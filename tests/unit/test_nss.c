@@ -546,6 +546,23 @@ test_concurrent(void)
 	ok(total > 300, "the threads did look up (%ld)", total);
 	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : 99, 0,
 	    "a child forked from the threaded process: 3000 lookups, all right");
+	{
+		/* the shared mapping follows the file and keeps no old one */
+		char line[1024];
+		int maps = 0;
+		FILE *f = fopen("/proc/self/maps", "r");
+		struct passwd pw;
+		char buf[512];
+		int err = 0;
+
+		_nss_oauth2_getpwnam_r("c59", &pw, buf, sizeof(buf), &err);
+		ok(pw.pw_uid == A + 1000 + 59, "the last writer's user is seen");
+		while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+			maps += strstr(line, "/users.db") != NULL;
+		if (f != NULL)
+			fclose(f);
+		is_int(maps, 1, "one mapping of users.db left after 120 replacements");
+	}
 }
 
 int

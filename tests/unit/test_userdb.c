@@ -603,8 +603,8 @@ main(void)
 		private_etc(e, g, sub);
 	}
 	if (unshare(CLONE_NEWNS) != 0 ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-	    mount(etcdir, "/etc", NULL, MS_BIND, NULL) != 0) {
+	    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) != 0 ||
+	    mount(etcdir, "/etc", "none", MS_BIND, NULL) != 0) {
 		printf("Bail out! private mount namespace: %s\n", strerror(errno));
 		return 1;
 	}
