@@ -67,8 +67,10 @@ pw_lookup(const char *name, uid_t uid, struct passwd *pw, char **buf)
 	return rc == 0 && res != NULL;
 }
 
+/* Is there a group with this GID (name NULL) or this name?  A lookup
+ * that fails counts as yes. */
 static bool
-gr_exists(gid_t gid)
+gr_exists(const char *name, gid_t gid)
 {
 	struct group gr, *res = NULL;
 	size_t len = 1024;
@@ -83,7 +85,8 @@ gr_exists(gid_t gid)
 			return true;     /* unknown: taken */
 		}
 		buf = nb;
-		rc = getgrgid_r(gid, &gr, buf, len, &res);
+		rc = name != NULL ? getgrnam_r(name, &gr, buf, len, &res) :
+		    getgrgid_r(gid, &gr, buf, len, &res);
 		if (rc != ERANGE || len >= PW_BUF_MAX)
 			break;
 		len *= 2;
@@ -104,7 +107,7 @@ taken_elsewhere(uint32_t n, void *arg)
 	(void)arg;
 	found = pw_lookup(NULL, (uid_t)n, &pw, &buf);
 	free(buf);
-	return found || gr_exists((gid_t)n);
+	return found || gr_exists(NULL, (gid_t)n);
 }
 
 enum provision_kind
@@ -361,6 +364,13 @@ provision_login(const struct cfg *cfg, const struct log_ctx *lc,
 	if (!userdb_name_ok(user)) {
 		rc = OA2_ERR_DENIED;
 		*why = "invalid_name";
+		goto out;
+	}
+	/* The private group has the user's name: a group of that name
+	 * elsewhere (files, LDAP) would make two groups of one name. */
+	if (gr_exists(user, 0)) {
+		rc = OA2_ERR_DENIED;
+		*why = "group_name_taken";
 		goto out;
 	}
 	rc = claimed_uid(cfg, claims, s.uid_min, s.uid_max, &uid, why);

@@ -43,6 +43,7 @@ C=oa2e2e_p${ID}_carol      # wrong password only
 D=oa2e2e_p${ID}_dave       # uid_claim
 E=oa2e2e_p${ID}_erin       # first login through login(1)
 F=oa2e2e_p${ID}_fred       # uid_claim, retrying on the same connection
+G=oa2e2e_p${ID}_gina       # a local group has this name already
 B=oa2e2e_q${ID}_bob        # outside provision_names
 CALLER=nobody              # runs su (an unprivileged caller; no account made)
 GRP=oa2gp${ID}             # the group claim:users maps to
@@ -52,6 +53,7 @@ C_PW='carol-Pr0vision'
 D_PW='dave-Pr0vision'
 E_PW='erin-Pr0vision'
 F_PW='fred-Pr0vision'
+G_PW='gina-Pr0vision'
 # The range: small, so the numbers are easy to predict.
 UMIN=1879048192
 UMAX=1879048291
@@ -106,6 +108,8 @@ GRP_GID=$UMAX
 getent group "$GRP_GID" >/dev/null && bail "GID $GRP_GID is taken"
 printf '%s:x:%s:\n' "$GRP" "$GRP_GID" >>/etc/group
 printf '%s:!::\n' "$GRP" >>/etc/gshadow
+# A local group named like a user to be: its private group would clash.
+printf '%s:x:%s:\n' "$G" "$((UMAX - 1))" >>/etc/group
 
 # ---------------------------------------------------------------- provider
 # op_users FILE A_SUB: the provider's users (A's sub is the argument).
@@ -124,7 +128,7 @@ op_users() {
 		out[specs[0].split("|")[0]].sub = asub;
 		require("fs").writeFileSync(file, JSON.stringify(out, null, 1));' "$1" "$2" \
 		"$A|$A_PW|sub-alice" "$B|$B_PW|sub-bob" "$C|$C_PW|sub-carol" \
-		"$D|$D_PW|sub-dave|$D_UID" "$E|$E_PW|sub-erin" "$F|$F_PW|sub-fred|$F_UID" || bail "cannot write $1"
+		"$D|$D_PW|sub-dave|$D_UID" "$E|$E_PW|sub-erin" "$F|$F_PW|sub-fred|$F_UID" "$G|$G_PW|sub-gina" || bail "cannot write $1"
 }
 op_users "$TESTTMP/op-users.json" sub-alice
 start_op "$TESTTMP/op-users.json" "$top_srcdir/tests/op/clients.example.json"
@@ -258,6 +262,11 @@ like "$(getent passwd | grep -c "^$A:")" '^1$' "getent passwd (enumeration) list
 like "$(id "$A")" "^uid=$A_UID\\($A\\) gid=$A_UID\\($A\\) groups=$A_UID\\($A\\),$GRP_GID\\($GRP\\)\$" \
 	"id $A (NSS initgroups, outside any login): the private and the mapped group"
 like "$("$CTL" user list)" "^$A +$A_UID +active " "pam_oauth2ctl user list shows $A"
+
+ssh_pw password "$G" "$G_PW"
+ok "$([ "$RC" -ne 0 ] && [ -z "$OUT" ]; echo $?)" "a verified user whose name a local group already has: refused"
+like "$(e2e_decision "$G")" "result=deny reason=group_name_taken" "  reason=group_name_taken"
+has_record "$G"; ok $([ $? -ne 0 ]; echo $?) "  no record"
 
 # ---------------------------------------------------------------- su, sudo, login
 try_su() { # TARGET PASSWORD
