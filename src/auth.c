@@ -26,6 +26,7 @@
 #include "login.h"
 #include "offline.h"
 #include "outage.h"
+#include "provision.h"
 #include "secret.h"
 #include "token.h"
 
@@ -150,7 +151,10 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
     const struct log_ctx *lc, const char *user, struct login *lg,
     const char **grant, const char **why)
 {
-	bool known = identity_local_user(user);
+	uid_t held = 0;
+	/* A local account, a provisioned user, or (provision = yes) a
+	 * name with no account or only the NSS module's placeholder. */
+	bool known = provision_may_ask(cfg, provision_classify(user, &held));
 	bool device = cfg_allows(cfg, CFG_GRANT_DEVICE);
 	char *password = NULL, *otp = NULL;
 	int rc;

@@ -92,6 +92,10 @@ static const struct opt opts[] = {
 	{ "state_dir",          OPT_STR,    M(state_dir),          0, 0, false },
 	{ "min_uid",            OPT_LONG,   M(min_uid),            1, 2147483647,
 	    false },
+	{ "provision",          OPT_BOOL,   M(provision),          0, 0, false },
+	{ "uid_claim",          OPT_STR,    M(uid_claim),          0, 0, false },
+	{ "provision_max_age",  OPT_LONG,   M(provision_max_age),  3600,
+	    315360000, false },
 };
 
 const char *const cfg_keys[] = {
@@ -105,7 +109,8 @@ const char *const cfg_keys[] = {
 	"outage_window",
 	"debug", "use_first_pass", "try_first_pass", "groups_claim",
 	"required_scopes", "allow_gid0", "group_sync", "state_dir",
-	"audit_hash_sub", "required_claims", "min_uid", NULL
+	"audit_hash_sub", "required_claims", "min_uid",
+	"provision", "uid_claim", "provision_max_age", NULL
 };
 
 const struct cfg_source_info cfg_sources[CFG_SRC_COUNT] = {
@@ -181,6 +186,7 @@ cfg_new(void)
 	c->offline_max_age = 7 * 86400;
 	c->min_uid = 1000;
 	c->outage_window = OUTAGE_DEFAULT_WINDOW;
+	c->provision_max_age = CFG_PROVISION_MAX_AGE;
 	return c;
 }
 
@@ -227,6 +233,7 @@ cfg_free(struct cfg **cp)
 		free(c->group_map[i].groups);
 	}
 	free(c->group_map);
+	free(c->uid_claim);
 	secret_wipe(c, sizeof(*c));
 	free(c);
 	*cp = NULL;

@@ -149,7 +149,16 @@ struct cfg {
 	long min_uid;            /* accounts below it never go to the IdP */
 	struct cfg_group_map *group_map; /* the [groups] section, in order */
 	size_t ngroup_map;
+	/* Provisioning of users who exist only at the IdP (provision.h).
+	 * The shape every process must agree on (uid_range,
+	 * provision_names, home, shell) is in the world-readable
+	 * USERDB_CONF that the NSS module reads too (userdb.h). */
+	bool provision;          /* create the account at a verified login */
+	char *uid_claim;         /* dotted claim path holding the UID */
+	long provision_max_age;  /* seconds not seen at the IdP before refusal */
 };
+
+#define CFG_PROVISION_MAX_AGE (30L * 86400)
 
 /*
  * Load the configuration: the file named by a "config=PATH" argument (else

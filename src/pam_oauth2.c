@@ -14,6 +14,7 @@
 
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
+#define PAM_SM_SESSION
 #include <security/pam_appl.h>
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
@@ -29,6 +30,7 @@
 #include "identity.h"
 #include "log.h"
 #include "login.h"
+#include "provision.h"
 #include "secret.h"
 
 /* pam_set_data key marking "this module authenticated this user". */
@@ -249,6 +251,16 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	if (rc == 0)
 		rc = gate_login(cfg, &lc, user, &lg, &g, missing,
 		    sizeof(missing), &why);
+	/* A verified login of a user with no account makes its record
+	 * (provision = yes); a provisioned user's is refreshed. */
+	if (rc == 0) {
+		const char *pwhy = NULL;
+
+		rc = provision_login(cfg, &lc, user, lg.claims, g,
+		    strcmp(why, "offline") == 0, &pwhy);
+		if (rc != 0)
+			why = pwhy;
+	}
 	if (rc == 0)
 		rc = record_grant(pamh, &g, &why);
 	if (rc == 0 && pam_set_data(pamh, DATA_AUTHENTICATED,
@@ -365,6 +377,25 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	 * is finished before this session reads the group file. */
 	if (cfg->group_sync && user != NULL && identity_check_user(user) == 0)
 		(void)groupsync_recover(GROUPSYNC_PATH, user, &lc);
+	/* Every login of a provisioned user (also by SSH key): locked, or
+	 * not seen at the IdP for provision_max_age, is refused; so is a
+	 * placeholder that reached the account check. */
+	if (user != NULL && identity_check_user(user) == 0 &&
+	    provision_account(cfg, user, clock_wall(), &why) == OA2_ERR_PERM) {
+		log_msg(&lc, LOG_WARNING, "account user=%s service=%s rhost=%s "
+		    "result=deny reason=%s missing=- pam=\"%s\"",
+		    log_escape(user, eu, sizeof(eu)),
+		    log_escape(item_string(pamh, PAM_SERVICE), es, sizeof(es)),
+		    log_escape(item_string(pamh, PAM_RHOST), eh, sizeof(eh)),
+		    why, pam_strerror(pamh, PAM_PERM_DENIED));
+		if (ours) {
+			((struct grant *)(uintptr_t)data)->confirmed = false;
+			grantstore_drop(cfg->state_dir, &lc);
+		}
+		cfg_free(&cfg);
+		return PAM_PERM_DENIED;
+	}
+	why = "ok";
 	if (!ours) {
 		cfg_free(&cfg);
 		return PAM_IGNORE;
@@ -395,4 +426,51 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    "-", pam_strerror(pamh, to_pam(rc)));
 	cfg_free(&cfg);
 	return to_pam(rc);
+}
+
+/*
+ * The first session of a provisioned user makes its home from /etc/skel
+ * (provision_session, home.h): owned by the user, mode HOME_MODE of
+ * login.defs or 0700.  Other users: PAM_IGNORE.  A home that cannot be
+ * made is PAM_SESSION_ERR (logged); the stack decides (the examples use
+ * "optional").
+ */
+PAM_EXTERN int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	struct log_ctx lc = { .pamh = pamh, .debug = false };
+	struct cfg *cfg = NULL;
+	const char *user, *why = "ok";
+	char err[CFG_ERR_LEN];
+	int rc;
+
+	(void)flags;
+	rc = cfg_load(argc, argv, &cfg, err, sizeof(err));
+	if (rc != 0) {
+		log_msg(&lc, LOG_ERR, "configuration error: %s",
+		    rc == OA2_ERR_NOMEM ? "out of memory" : err);
+		return PAM_IGNORE;
+	}
+	lc.debug = cfg->debug;
+	user = item_string(pamh, PAM_USER);
+	rc = OA2_ERR_NOTFOUND;
+	if (user != NULL && identity_check_user(user) == 0)
+		rc = provision_session(&lc, user, &why);
+	cfg_free(&cfg);
+	if (rc == OA2_ERR_NOTFOUND)
+		return PAM_IGNORE;
+	return rc == 0 ? PAM_SUCCESS : PAM_SESSION_ERR;
+}
+
+/* Nothing to undo at the end of a session. */
+PAM_EXTERN int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
 }

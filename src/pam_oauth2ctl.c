@@ -6,6 +6,7 @@
  *   login USER        a real login through the module's own code (the
  *                     library the module links): each step printed
  *   cache list|clear  the metadata cache and the offline verifiers
+ *   user ...          the provisioned users (ctl_user.c)
  *
  * It links the same convenience library as the module: no second
  * implementation of anything.  The library's log lines go to stdout
@@ -31,6 +32,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
+#include "ctl_user.h"
 #include "clock.h"
 #include "discovery.h"
 #include "errors.h"
@@ -71,6 +73,11 @@ static const char usage_text[] =
 "                         remove the metadata cache entries; with\n"
 "                         --offline also every offline verifier (users\n"
 "                         then need the IdP for their next login)\n"
+"  user list              the users provisioned at their first login\n"
+"  user show NAME         one provisioned user's record\n"
+"  user lock|unlock NAME  refuse (allow again) every login of NAME\n"
+"  user remove NAME       remove NAME's record (its UID is never given\n"
+"                         again; the home directory is left in place)\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE      the configuration file (default "
@@ -426,6 +433,8 @@ cmd_check(struct ctl *c)
 	check_dir(c, "cache_dir", cfg->cache_dir);
 	if (cfg->offline_cache)
 		check_dir(c, "offline_dir", cfg->offline_dir);
+	if (cfg->provision)
+		c->problems += ctl_user_check("/etc/nsswitch.conf");
 
 	rc = login_init(&lg, cfg, &c->lc, "pam_oauth2ctl");
 	if (rc != 0) {
@@ -665,12 +674,16 @@ cmd_login(struct ctl *c, const char *user)
 		    pam_name(OA2_ERR_USER));
 		goto out;
 	}
-	if (!identity_local_user(user)) {
+	if (!identity_local_user(user) && !cfg->provision) {
 		say("result: deny, reason=unknown_user: %s is not a local "
 		    "account, so the module sends nothing to the IdP (%s)",
 		    user, pam_name(OA2_ERR_USER));
 		goto out;
 	}
+	if (!identity_local_user(user))
+		say("note: %s has no account; with provision = yes the module "
+		    "would create it after a verified login (this command "
+		    "creates nothing)", user);
 	if (grant == CFG_GRANT_PASSWORD) {
 		password = calloc(1, SECRET_MAX);
 		if (password == NULL || read_secret("Password: ", password,
@@ -925,6 +938,9 @@ main(int argc, char **argv)
 		return cmd_login(&c, argv[optind]);
 	if (strcmp(cmd, "cache") == 0 && optind + 1 == argc)
 		return cmd_cache(&c, argv[optind]);
+	if (strcmp(cmd, "user") == 0 && optind < argc && optind + 2 >= argc)
+		return ctl_user(argv[optind], optind + 1 < argc ?
+		    argv[optind + 1] : NULL);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;

@@ -29,10 +29,15 @@ clock_mono_ms(void)
 	return base_ms + offset_ms;
 }
 
+/* Wall time, virtual sleeps included; OA2_FAKECLOCK_WALL_OFFSET (whole
+ * seconds, may be negative) moves it, e.g. past provision_max_age. */
 time_t
 clock_wall(void)
 {
-	return time(NULL) + (time_t)(offset_ms / 1000);
+	const char *off = getenv("OA2_FAKECLOCK_WALL_OFFSET");
+
+	return time(NULL) + (time_t)(offset_ms / 1000) +
+	    (time_t)(off != NULL ? strtoll(off, NULL, 10) : 0);
 }
 
 void

@@ -71,7 +71,7 @@ for s in OPTIONS 'PAM RETURN CODES' AUDIT SECURITY FILES EXAMPLES; do
 done
 
 # pam_oauth2ctl(8) names every subcommand of --help.
-for c in check login 'cache list' 'cache clear' -offline; do
+for c in check login 'cache list' 'cache clear' -offline 'user list' 'user show' 'user lock' 'user unlock' 'user remove'; do
 	grep -q -- "$c" "$top_srcdir/man/pam_oauth2ctl.8"
 	ok $? "pam_oauth2ctl(8) documents $c"
 done

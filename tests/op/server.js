@@ -336,7 +336,8 @@ function createProvider(issuer) {
     scopes: ALL_SCOPES,
     claims: {
       openid: ['sub'],
-      profile: ['preferred_username', 'name', 'given_name', 'family_name'],
+      // uid_number: a user's numeric UID for uid_claim (tests/e2e/provision.sh)
+      profile: ['preferred_username', 'name', 'given_name', 'family_name', 'uid_number'],
       email: ['email', 'email_verified'],
       groups: ['groups'],
     },

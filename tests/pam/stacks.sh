@@ -114,6 +114,8 @@ grep -q '^auth.*pam_oauth2\.so' "$TESTTMP/root-deb/etc/pam.d/common-auth" ||
 	bail "pam-auth-update did not put pam_oauth2 into common-auth"
 grep -q '^account.*pam_oauth2\.so' "$TESTTMP/root-deb/etc/pam.d/common-account" ||
 	bail "pam-auth-update did not put pam_oauth2 into common-account"
+grep -q '^session[[:space:]]\+optional[[:space:]]\+pam_oauth2\.so' "$TESTTMP/root-deb/etc/pam.d/common-session" ||
+	bail "pam-auth-update did not put pam_oauth2's session line into common-session"
 is "$(sha256sum /var/cache/debconf/config.dat 2>/dev/null)" "$DEBCONF_BEFORE" \
 	"pam-auth-update ran without touching the machine's debconf database"
 
@@ -140,7 +142,8 @@ confdir() {
 	# The Debian expansion, with its own common-* under other names.
 	subst "$c" "$d" <"$TESTTMP/root-deb/etc/pam.d/common-auth" >"$d/deb-common-auth"
 	subst "$c" "$d" <"$TESTTMP/root-deb/etc/pam.d/common-account" >"$d/deb-common-account"
-	printf '@include deb-common-auth\n@include deb-common-account\n' | subst "$c" "$d" >"$d/debian"
+	subst "$c" "$d" <"$TESTTMP/root-deb/etc/pam.d/common-session" >"$d/deb-common-session"
+	printf '@include deb-common-auth\n@include deb-common-account\n@include deb-common-session\n' | subst "$c" "$d" >"$d/debian"
 }
 confdir "$TESTTMP/stacks" "$CONF"
 confdir "$TESTTMP/stacks-high" "$HIGH"
@@ -208,6 +211,15 @@ for svc in sshd su sudo login common debian; do
 	is "$AUTH/$ACCT" "PAM_SUCCESS/PAM_SUCCESS" "$svc: $NORM (UID $NORM_UID) logs in through the IdP"
 	ok "$([ "$REQ" -gt 0 ]; echo $?)" "$svc: $NORM: the IdP was asked ($REQ requests)"
 	like "$LOG" "decision user=$NORM .*result=allow reason=ok" "$svc: $NORM: the module allowed it"
+done
+
+# The session lines (pam_oauth2's makes only a provisioned user's home):
+# a local user's session opens and closes through every stack.
+for svc in sshd su login debian; do
+	grep -q "^session.*$MODULE" "$D/$svc" "$D/deb-common-session" ||
+		bail "$svc: no pam_oauth2 session line"
+	OUT=$(LD_PRELOAD="$LOGSHIM" "$PAMTEST" "$D" "$svc" "$NORM" open close </dev/null 2>/dev/null)
+	is "$(echo $OUT)" "open=PAM_SUCCESS close=PAM_SUCCESS" "$svc: $NORM's session opens and closes (pam_oauth2: not provisioned, PAM_IGNORE)"
 done
 
 # The module's own guard where no pam_succeed_if shields it: logged.

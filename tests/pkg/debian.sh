@@ -61,6 +61,9 @@ has " \./usr/share/man/man8/pam_oauth2\.8(\.gz)?$"; ok $? "man page pam_oauth2.8
 has " \./usr/share/man/man5/pam_oauth2\.conf\.5(\.gz)?$"; ok $? "man page pam_oauth2.conf.5"
 has " \./usr/share/man/man8/pam_oauth2ctl\.8(\.gz)?$"; ok $? "man page pam_oauth2ctl.8"
 has " \./usr/share/pam-configs/oauth2$";            ok $? "pam-auth-update profile"
+has " \./(usr/)?lib/$multi/libnss_oauth2\.so\.2( |$)"; ok $? "the NSS module libnss_oauth2.so.2 in the multiarch library directory"
+unlike_nssdev=$(printf '%s\n' "$list" | grep -Ec 'libnss_oauth2\.(la|so)$')
+ok $([ "$unlike_nssdev" -eq 0 ]; echo $?) "no libnss_oauth2.so or .la (only the .so.2 glibc loads)"
 has " \./usr/share/doc/libpam-oauth2/providers/keycloak\.md"; ok $? "provider guides in /usr/share/doc"
 unlike_la=$(printf '%s\n' "$list" | grep -c '\.la$')
 ok $([ "$unlike_la" -eq 0 ]; echo $?) "no libtool .la files"
@@ -110,6 +113,48 @@ ok $([ "$(cat "$root/var/lib/other-package/f" 2>/dev/null)" = keep ] && [ -d "$r
 ok $? "postrm purge again (nothing left to remove) exits 0"
 ok $([ "$(real_state)" = "$real_before" ]; echo $?) "the real /var/lib/pam_oauth2, /var/cache/pam_oauth2, /run/pam_oauth2 are untouched"
 rm -rf "$root/var/lib/other-package"
+
+# nsswitch.conf: the maintainer scripts add the "oauth2" source on a
+# fresh install (preinst marker, postinst configure) as Debian's libnss-*
+# packages do, not again on an upgrade, and take it out on remove; here on
+# a copy of Debian's default file in the scratch root (the machine's
+# /etc/nsswitch.conf is only compared before and after).
+nss_before=$(sha256sum /etc/nsswitch.conf)
+mkdir -p "$root/etc"
+cp /usr/share/libc-bin/nsswitch.conf "$root/etc/nsswitch.conf"
+cp "$root/etc/nsswitch.conf" "$work/nsswitch.orig"
+maint() { # SCRIPT ARGS...: a maintainer script of the package, in the scratch root
+	local s=$1; shift
+	(cd / && env -i PATH="$work/fakebin:$PATH" DPKG_ROOT="$root" DPKG_MAINTSCRIPT_NAME="$s" \
+		DPKG_MAINTSCRIPT_PACKAGE=libpam-oauth2 DPKG_MAINTSCRIPT_PACKAGE_INSTCOUNT=0 \
+		sh "$work/ctrl/$s" "$@") >>"$work/maint.out" 2>&1
+}
+# pam-auth-update would edit the machine's /etc/pam.d: a stand-in here.
+mkdir -p "$work/fakebin"
+printf '#!/bin/sh\nexit 0\n' >"$work/fakebin/pam-auth-update"
+chmod +x "$work/fakebin/pam-auth-update"
+ok $([ -f "$work/ctrl/preinst" ]; echo $?) "the package has a preinst"
+maint preinst install && maint postinst configure
+ok $? "preinst install, postinst configure exit 0"
+ok $(grep -Eq '^passwd:[^#]*\sfiles(\s.*)?\soauth2$' "$root/etc/nsswitch.conf" &&
+	grep -Eq '^group:[^#]*\sfiles(\s.*)?\soauth2$' "$root/etc/nsswitch.conf"; echo $?) \
+	"a fresh install puts oauth2 last on the passwd and group lines ($(grep -E '^(passwd|group):' "$root/etc/nsswitch.conf" | tr -s ' \n' ' '))"
+ok $(grep -E -v '^(passwd|group):' "$root/etc/nsswitch.conf" | grep -q oauth2; [ $? -ne 0 ]; echo $?) \
+	"and on no other line"
+ok $([ ! -e "$root/etc/nsswitch.conf.nss.libpam-oauth2-will-install" ]; echo $?) "the install marker is gone"
+maint postinst configure 0.1.0
+ok $([ "$(grep -c oauth2 "$root/etc/nsswitch.conf")" -eq 2 ]; echo $?) "an upgrade (configure without the marker) adds nothing"
+# An administrator who took it out of group: an upgrade does not put it back.
+sed -i -E 's/^(group:.*) oauth2$/\1/' "$root/etc/nsswitch.conf"
+maint preinst upgrade 0.1.0 && maint postinst configure 0.1.0
+ok $(grep -Eq '^group:.*oauth2' "$root/etc/nsswitch.conf"; [ $? -ne 0 ]; echo $?) "an entry the administrator removed stays removed after an upgrade"
+maint postrm remove
+ok $? "postrm remove exits 0"
+ok $(cmp -s "$work/nsswitch.orig" "$root/etc/nsswitch.conf"; echo $?) "remove takes oauth2 out: the file is Debian's default again, byte for byte"
+maint preinst install && maint postinst configure && maint postrm purge
+ok $(cmp -s "$work/nsswitch.orig" "$root/etc/nsswitch.conf"; echo $?) "install then purge: Debian's default again"
+[ "$fail" -eq 0 ] || sed 's/^/#   /' "$work/maint.out"
+ok $([ "$(sha256sum /etc/nsswitch.conf)" = "$nss_before" ]; echo $?) "the machine's /etc/nsswitch.conf is untouched"
 grep -q '^Default: no$' "$root/usr/share/pam-configs/oauth2"
 ok $? "the pam-auth-update profile is off by default"
 ctl="$root/usr/sbin/pam_oauth2ctl"
@@ -119,7 +164,7 @@ out=$("$ctl" --config "$root/etc/security/pam_oauth2.conf" check 2>&1); st=$?
 ok $([ $st -eq 1 ] && printf '%s' "$out" | grep -q 'client_id is required'; echo $?) \
 	"packaged check on the shipped (all commented) configuration: exit 1, says what is missing"
 nm -D --defined-only "$root/lib/$multi/security/pam_oauth2.so" | awk '$2 == "T" {print $3}' | sort | tr '\n' ' ' >"$work/syms"
-ok $([ "$(cat "$work/syms")" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred " ]; echo $?) \
+ok $([ "$(cat "$work/syms")" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_close_session pam_sm_open_session pam_sm_setcred " ]; echo $?) \
 	"the packaged module exports only pam_sm_*"
 
 # The packaged tool against the mock IdP.

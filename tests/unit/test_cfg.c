@@ -122,9 +122,31 @@ main(void)
 		is_int(c->client_auth, CFG_AUTH_NONE,
 		    "public client: client_auth none");
 		ok(!c->debug, "debug off by default");
+		ok(!c->provision, "provision off by default");
+		is_int(c->provision_max_age, 30 * 86400,
+		    "default provision_max_age 30 days");
+		ok(c->uid_claim == NULL, "no uid_claim by default");
 	}
 	cfg_free(&c);
 	ok(c == NULL, "cfg_free clears the pointer");
+
+	/* Provisioning keys. */
+	rc = load(write_file("ok.conf", BASE "provision = yes\n"
+	    "uid_claim = ext.uid\nprovision_max_age = 86400\n", 0644), &c, 0);
+	is_int(rc, 0, "provisioning keys load");
+	if (c != NULL) {
+		ok(c->provision, "provision = yes");
+		is_str(c->uid_claim, "ext.uid", "uid_claim");
+		is_int(c->provision_max_age, 86400, "provision_max_age");
+	}
+	cfg_free(&c);
+	expect_error("uid_claim empty", BASE "uid_claim =\n", 0644,
+	    "uid_claim is empty");
+	expect_error("provision_max_age too small", BASE
+	    "provision_max_age = 10\n", 0644,
+	    "provision_max_age must be a whole number from 3600");
+	expect_error("provision not boolean", BASE "provision = maybe\n",
+	    0644, "provision must be yes or no");
 
 	/* Module arguments override the file; bracketed values arrive with
 	 * their spaces intact. */
