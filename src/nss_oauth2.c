@@ -355,8 +355,10 @@ nss_oauth2_placeholder(const struct userdb *db, const char *name,
 	    userdb_settings_home(&s, name, m->home, sizeof(m->home)) != 0 ||
 	    userdb_predict_uid(db, &s, &uid) != 0 || uid == 0)
 		goto out;
-	strcpy(m->name, name);
-	strcpy(m->shell, s.shell);
+	if ((size_t)snprintf(m->name, sizeof(m->name), "%s", name) >=
+	    sizeof(m->name))
+		goto out;
+	(void)snprintf(m->shell, sizeof(m->shell), "%s", s.shell);
 	m->uid = uid;
 	ok = true;
 out:

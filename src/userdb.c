@@ -879,7 +879,8 @@ userdb_lowest_free(struct udb_ivs *ivs, uint32_t min, uint32_t max,
 	uint64_t cand = min;
 	size_t i = 0;
 
-	qsort(ivs->v, ivs->n, sizeof(*ivs->v), userdb_iv_cmp);
+	if (ivs->n > 1)
+		qsort(ivs->v, ivs->n, sizeof(*ivs->v), userdb_iv_cmp);
 	while (cand <= max) {
 		while (i < ivs->n && ivs->v[i].hi < cand)
 			i++;
@@ -1214,7 +1215,7 @@ userdb_begin(const char *dir, struct userdb_txn **tp)
 		rc = USERDB_E_INVALID;
 		goto fail;
 	}
-	strcpy(t->dir, dir);
+	(void)snprintf(t->dir, sizeof(t->dir), "%s", dir);
 	rc = userdb_dir_ok(dir);
 	if (rc == 0)
 		rc = userdb_lock(dir, &t->lockfd);
@@ -1525,6 +1526,8 @@ userdb_serialise(const struct userdb_txn *t, struct udb_buf *out)
 			rc = userdb_pool_add(&pool, m->sub, &r->sub);
 		if (rc == 0 && m->ngroups > 0) {
 			rc = userdb_buf_grow(&gids, m->ngroups * 4);
+			if (rc == 0 && gids.p == NULL)
+				rc = USERDB_E_NOMEM;	/* not reached: grown above */
 			if (rc == 0) {
 				memcpy(gids.p + gids.len, m->groups, m->ngroups * 4);
 				gids.len += m->ngroups * 4;
