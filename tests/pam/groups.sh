@@ -85,10 +85,11 @@ SVC
 # with, so "groups=" shows exactly what setcred added.
 pamg() {
 	local svc=$1 user=$2; shift 2
-	LD_PRELOAD="$LOGSHIM" setpriv --clear-groups "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
+	# shellcheck disable=SC2046
+	LD_PRELOAD="$LOGSHIM" setpriv --clear-groups $(pam_wrapper "$svc") "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
 		2>>"$TESTTMP/prompts"
 }
-export -f pamg
+export -f pamg pam_wrapper
 export PAMTEST LOGSHIM TESTTMP PW STATE
 
 # A new log slice: the lines logged after this call.
