@@ -118,6 +118,7 @@ run_valgrind() {
 	tests=${VALGRIND_TESTS:-$(cd "$dir" && tests_of '^tests/pam/' | tr ' ' '\n' | grep -v -e faults.sh -e outage.sh -e symbols.sh -e wipe.sh -e stacks.sh | tr '\n' ' ')}
 	(cd "$dir" &&
 		OA2_PAMTEST_WRAP_ALL=${VALGRIND_WRAP_ALL-password.sh device.sh hygiene.sh} \
+		OA2_HYGIENE_SCALE=${VALGRIND_HYGIENE_SCALE:-50,10,16} \
 		OA2_PAMTEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-fds=no --log-file=$rep/vg.%p" \
 		OA2_TEST_TIMEOUT=20 OA2_TEST_SLACK_MS=8000 \
 		make -j"$jobs" check TESTS="$tests" >"$work/valgrind.check.log" 2>&1)
