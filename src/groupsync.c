@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -560,8 +561,9 @@ groupsync_apply(const char *path, const char *user,
 	struct gfile files[2];
 	struct buf old = { 0 }, jnew = { 0 };
 	struct stat jst = { 0 };
+	sigset_t all, saved_mask;
 	int64_t deadline = mono_ms() + GROUPSYNC_LOCK_WAIT_MS;
-	bool removed = false, replay = false;
+	bool removed = false, replay = false, masked = false;
 	int pwfd = -1, rc = OA2_ERR_CONFIG;
 
 	memset(files, 0, sizeof(files));
@@ -685,6 +687,17 @@ groupsync_apply(const char *path, const char *user,
 		jtmp[0] = '\0';
 		sync_dir(dir);
 	}
+	/*
+	 * The two renames with every signal blocked in this thread: a
+	 * SIGTERM, SIGHUP, SIGINT or SIGALRM (sshd's LoginGraceTime, login's
+	 * timeout, a service stop) that arrives in between waits until
+	 * both files are final, the journal is gone and the locks are
+	 * released, then is delivered as usual (the mask is restored last).  Only what
+	 * cannot be blocked (SIGKILL, a crash, a power cut) can still stop
+	 * us between them; the journal covers that.
+	 */
+	sigfillset(&all);
+	masked = pthread_sigmask(SIG_BLOCK, &all, &saved_mask) == 0;
 	for (size_t i = 0; i < 2; i++) {
 		if (!files[i].changed)
 			continue;
@@ -716,6 +729,8 @@ out:
 	free(old.p);
 	free(jnew.p);
 	close(pwfd);  /* releases the fcntl lock */
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 	return rc;
 }
 

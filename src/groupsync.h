@@ -26,7 +26,9 @@ struct log_ctx;
  * GROUPSYNC_LOCK_WAIT_MS without touching signals or timers: a lock it
  * cannot get leaves both files as they were.  Writes both new files in
  * the same directory with the old files' owner and mode and fsyncs them,
- * then renames gshadow, then the group file, over the old ones.  A
+ * then renames gshadow, then the group file, over the old ones, with
+ * every signal blocked in the calling thread (restored before it
+ * returns).  A
  * revocation is journalled (.pam_oauth2-groupsync beside the file) until
  * both renames are done; a later call, of any user, first finishes the
  * journalled revocations of a call that was killed in between, and
@@ -42,9 +44,11 @@ int groupsync_apply(const char *path, const char *user,
 /*
  * When a journal of a killed groupsync_apply lies beside path, finish its
  * revocations now (groupsync_apply with nothing to add or map).  Called
- * by acct_mgmt for every login, so a revocation cut short by a kill
- * between the two renames is completed before the next login's session
- * reads the group file (initgroups), whoever logs in and however.
+ * by authenticate and acct_mgmt for every login, so a revocation cut
+ * short by a kill between the two renames is completed before the next
+ * login's session reads the group file (initgroups), whoever logs in and
+ * however.  (A catchable signal cannot cut it short: groupsync_apply
+ * blocks every signal during the renames.)
  * Returns 0 (also when there is no journal) or an OA2_ERR_* (logged).
  */
 int groupsync_recover(const char *path, const char *user,

@@ -238,6 +238,11 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		why = "invalid_user_name";
 		goto out;
 	}
+	/* As in acct_mgmt: a revocation a kill cut short between
+	 * group_sync's two renames is finished first (also for a stack
+	 * without the account line). */
+	if (cfg->group_sync)
+		(void)groupsync_recover(GROUPSYNC_PATH, user, &lc);
 	/* System accounts (root) never go to the IdP: no prompt, nothing
 	 * sent; the stack's next module (pam_unix) asks for the password. */
 	if (identity_local_uid(user, &uid) == 0 &&

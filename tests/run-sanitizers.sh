@@ -12,10 +12,13 @@
 #             hence verify_asan_link_order=0.  Reports go to files
 #             (ASAN_OPTIONS/UBSAN_OPTIONS log_path) and any report fails.
 #   valgrind  a plain -O1 -g build; every PAM-stack script but faults.sh and
-#             outage.sh (timing checks; ASan covers them), symbols.sh
-#             and wipe.sh (its free() interposer would watch valgrind's allocator)
-#             (VALGRIND_TESTS to change) with pamtest and stress run under
-#             memcheck; any error or definite leak fails.
+#             outage.sh (timing checks; ASan covers them), symbols.sh,
+#             wipe.sh (its free() interposer would watch valgrind's
+#             allocator) and stacks.sh (VALGRIND_TESTS to change) with
+#             pamtest and stress run under memcheck: every login of
+#             password.sh, device.sh and hygiene.sh, the first through each
+#             service file of the others (VALGRIND_WRAP_ALL to change;
+#             tests/README.md); any error or definite leak fails.
 #   fuzz      clang --enable-fuzzing; each libFuzzer harness runs
 #             FUZZ_SECONDS (default 45) from the seed corpus (fuzz/run.sh).
 #
@@ -70,7 +73,7 @@ run_asan() {
 	# local-password cases run pam_unix: libasan intercepts crypt_r, but
 	# its pointer to the real one stays NULL when libcrypt arrives later
 	# by dlopen (pam_unix), so pam_unix crashes at address 0 there.
-	tests=$(cd "$dir" && tests_of '.' | tr ' ' '\n' | grep -v -e wipe.sh -e stacks.sh | tr '\n' ' ')
+	tests=$(cd "$dir" && tests_of '.' | tr ' ' '\n' | grep -v -e wipe.sh -e stacks.sh -e '^tests/op/' | tr '\n' ' ')
 	(cd "$dir" &&
 		ASAN_OPTIONS="log_path=$rep/asan:detect_leaks=1:verify_asan_link_order=0:abort_on_error=0" \
 		UBSAN_OPTIONS="log_path=$rep/ubsan:print_stacktrace=1:halt_on_error=1" \
@@ -104,10 +107,18 @@ run_valgrind() {
 		return
 	fi
 	(cd "$dir" && make -j"$jobs" check TESTS= >>"$work/valgrind.build.log" 2>&1)
-	# Every PAM-stack script but faults.sh, whose deadline checks are
-	# tuned for native speed (ASan covers it).
-	tests=${VALGRIND_TESTS:-$(cd "$dir" && tests_of '^tests/pam/' | tr ' ' '\n' | grep -v -e faults.sh -e outage.sh -e symbols.sh -e wipe.sh | tr '\n' ' ')}
+	# Every PAM-stack script but faults.sh and outage.sh, whose deadline
+	# checks are tuned for native speed (ASan covers them), symbols.sh
+	# (no login), wipe.sh (its free() interposer) and stacks.sh (pam_unix
+	# stacks; the module's paths there are password.sh's).  password.sh,
+	# device.sh and hygiene.sh have every login under memcheck; the others
+	# the first login through each of their service files
+	# (OA2_PAMTEST_WRAP_ALL, tests/lib/common.sh pam_wrapper): their
+	# other cases are the same code with other data, which ASan runs.
+	tests=${VALGRIND_TESTS:-$(cd "$dir" && tests_of '^tests/pam/' | tr ' ' '\n' | grep -v -e faults.sh -e outage.sh -e symbols.sh -e wipe.sh -e stacks.sh | tr '\n' ' ')}
 	(cd "$dir" &&
+		OA2_PAMTEST_WRAP_ALL=${VALGRIND_WRAP_ALL-password.sh device.sh hygiene.sh} \
+		OA2_HYGIENE_SCALE=${VALGRIND_HYGIENE_SCALE:-50,10,16} \
 		OA2_PAMTEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --track-fds=no --log-file=$rep/vg.%p" \
 		OA2_TEST_TIMEOUT=20 OA2_TEST_SLACK_MS=8000 \
 		make -j"$jobs" check TESTS="$tests" >"$work/valgrind.check.log" 2>&1)

@@ -243,12 +243,32 @@ write_service() {
 	sed -e "s|@MODULE@|$MODULE|g" -e "s|@FAKEMODULE@|$FAKEMODULE|g" >"$TESTTMP/pam.d/$1"
 }
 
+# pam_wrapper SERVICE: the command to put before pamtest for one login
+# through SERVICE: $OA2_PAMTEST_WRAPPER (e.g. valgrind,
+# tests/run-sanitizers.sh), or nothing.  A script named in
+# $OA2_PAMTEST_WRAP_ALL (basenames) has every login wrapped; any other
+# only its first login through each service file, when
+# OA2_PAMTEST_WRAP_ALL is set at all (valgrind's representative subset,
+# tests/README.md).
+pam_wrapper() {
+	[ -n "${OA2_PAMTEST_WRAPPER:-}" ] || return 0
+	if [ -n "${OA2_PAMTEST_WRAP_ALL+set}" ]; then
+		case " $OA2_PAMTEST_WRAP_ALL " in
+		*" $(basename "$0") "*) ;;
+		*)
+			grep -qxF -- "$1" "$TESTTMP/wrapped" 2>/dev/null && return 0
+			printf '%s\n' "$1" >>"$TESTTMP/wrapped" ;;
+		esac
+	fi
+	printf '%s\n' "$OA2_PAMTEST_WRAPPER"
+}
+
 # pam_run SERVICE USER [ops...] with the answers to prompts on stdin.
 # Prints pamtest's "op=PAM_CODE" lines; prompts go to $TESTTMP/prompts.
 pam_run() {
 	local svc=$1 user=$2; shift 2
-	# OA2_PAMTEST_WRAPPER: e.g. valgrind (tests/run-sanitizers.sh).
-	LD_PRELOAD="$LOGSHIM" ${OA2_PAMTEST_WRAPPER:-} "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
+	# shellcheck disable=SC2046
+	LD_PRELOAD="$LOGSHIM" $(pam_wrapper "$svc") "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
 		2>"$TESTTMP/prompts"
 }
 

@@ -28,12 +28,49 @@ op_require() {
 		bail "tests/op/node_modules is missing: run tests/setup-debian.sh (CI: .ci/run does)"
 }
 
+# op_sched PID: how the process's main thread spent its life so far, from
+# the scheduler's own accounting (/proc/PID/schedstat: time on a CPU,
+# time runnable but waiting for one): "STATE CPU_MS WAIT_MS AGE_MS".
+op_sched() {
+	local pid=$1 st cpu wait start hz up
+	[ -r "/proc/$pid/stat" ] || { echo "gone 0 0 0"; return; }
+	st=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1)
+	read -r cpu wait _ <"/proc/$pid/schedstat"
+	start=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f20)
+	hz=$(getconf CLK_TCK)
+	up=$(cut -d' ' -f1 /proc/uptime)
+	echo "$st $((cpu / 1000000)) $((wait / 1000000)) $(awk -v u="$up" -v s="$start" -v h="$hz" 'BEGIN { printf "%d", (u - s / h) * 1000 }')"
+}
+
+# op_verdict PID: one line saying why a start is late.  A start needs
+# about 0.6 s of CPU (loading oidc-provider, an RSA key); a process that
+# spent most of its life runnable but waiting for a CPU is starved by an
+# overloaded machine, not hung; one that sleeps with little CPU used is
+# waiting for an event that does not come (a hang).
+op_verdict() {
+	local st cpu wait age
+	read -r st cpu wait age < <(op_sched "$1")
+	if [ "$st" = gone ]; then
+		echo "the process is gone"
+	elif [ "$st" = T ] || [ "$st" = t ]; then
+		echo "stopped (state $st): on CPU ${cpu} ms, waiting for a CPU ${wait} ms in ${age} ms"
+	elif [ "$st" = D ]; then
+		echo "blocked in the kernel (state D, I/O): on CPU ${cpu} ms, waiting for a CPU ${wait} ms in ${age} ms"
+	elif [ $((wait * 2)) -ge "$age" ]; then
+		echo "starved of CPU, not hung (state $st): on CPU ${cpu} ms, waiting for a CPU ${wait} ms in ${age} ms: the machine is overloaded ($(cut -d' ' -f1-3 /proc/loadavg) load, $(nproc) CPUs)"
+	else
+		echo "hung (state $st, not waiting for a CPU): on CPU ${cpu} ms, waiting for a CPU ${wait} ms in ${age} ms"
+	fi
+}
+
 # start_op: one start, awaited by readiness (its READY line, then its
 # discovery document) for at most OA2_OP_START_WAIT seconds (default 30).
 # No retries: a provider that dies or hangs fails the test, with its own
-# log in the Bail out line.  A hang also leaves a Node.js diagnostic
-# report (the JavaScript stack of every thread) in the log, so its cause
-# can be read.
+# log in the Bail out line and a verdict from the scheduler's accounting
+# (op_verdict: starved of CPU, or hung).  A hang also leaves a Node.js
+# diagnostic report (the JavaScript stack of every thread) in the log, so
+# its cause can be read.  OA2_OP_NODE_ARGS: extra node options (tests/op/start.sh
+# forces a hang with them).
 start_op() {
 	local users=$1 clients=$2; shift 2
 	local out="$TESTTMP/op.out" err="$TESTTMP/op.err" i wait_s
@@ -41,8 +78,9 @@ start_op() {
 	wait_s=${OA2_OP_START_WAIT:-30}
 	: >"$out"
 	: >"$err"
-	node --report-on-signal --report-signal=SIGUSR2 --report-directory="$TESTTMP" \
-		"$OP_DIR/server.js" --port 0 --cert "$PKI/server.pem" \
+	# shellcheck disable=SC2086
+	${OA2_OP_WRAPPER:-} node --report-on-signal --report-signal=SIGUSR2 --report-directory="$TESTTMP" \
+		${OA2_OP_NODE_ARGS:-} "$OP_DIR/server.js" --port 0 --cert "$PKI/server.pem" \
 		--key "$PKI/server.key" --ca "$PKI/ca.pem" \
 		--users "$users" --clients "$clients" "$@" >"$out" 2>>"$err" &
 	OP_PID=$!
@@ -55,13 +93,22 @@ start_op() {
 	done
 	OP_PORT=$(awk '/^READY/ {print $2}' "$out")
 	if [ -z "$OP_PORT" ]; then
-		kill -USR2 "$OP_PID" 2>/dev/null
-		sleep 1
-		local report
-		report=$(ls "$TESTTMP"/report.*.json 2>/dev/null | head -n 1)
-		bail "OpenID provider did not start within ${wait_s} s: log: $(tr '\n' ' ' <"$err" | tail -c 1500)" \
+		local verdict report
+		verdict=$(op_verdict "$OP_PID")
+		report=
+		case $verdict in
+		hung*) # an idle event loop writes its report at once
+			kill -USR2 "$OP_PID" 2>/dev/null
+			for ((i = 0; i < 40; i++)); do
+				report=$(ls "$TESTTMP"/report.*.json 2>/dev/null | head -n 1)
+				[ -n "$report" ] && break
+				sleep 0.25
+			done ;;
+		esac
+		bail "OpenID provider did not start within ${wait_s} s: $verdict: log: $(tr '\n' ' ' <"$err" | tail -c 1500)" \
 			"${report:+ stack: $(node -e 'const r = require(process.argv[1]); console.log(JSON.stringify(r.javascriptStack))' "$report" | head -c 1500)}"
 	fi
+	echo "# OpenID provider ready: $(op_sched "$OP_PID" | awk '{print "on CPU " $2 " ms, waiting for a CPU " $3 " ms, in " $4 " ms"}')"
 	OP_URL="https://127.0.0.1:$OP_PORT"
 	for ((i = 0; i < wait_s * 4; i++)); do
 		curl -sS --max-time 5 --cacert "$PKI/ca.pem" -o /dev/null \
@@ -69,7 +116,7 @@ start_op() {
 		kill -0 "$OP_PID" 2>/dev/null || break
 		sleep 0.25
 	done
-	bail "OpenID provider at $OP_URL does not answer discovery: $(tr '\n' ' ' <"$err" | tail -c 2000)"
+	bail "OpenID provider at $OP_URL does not answer discovery: $(op_verdict "$OP_PID"): $(tr '\n' ' ' <"$err" | tail -c 2000)"
 }
 
 op_running() {

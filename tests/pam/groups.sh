@@ -85,10 +85,11 @@ SVC
 # with, so "groups=" shows exactly what setcred added.
 pamg() {
 	local svc=$1 user=$2; shift 2
-	LD_PRELOAD="$LOGSHIM" setpriv --clear-groups "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
+	# shellcheck disable=SC2046
+	LD_PRELOAD="$LOGSHIM" setpriv --clear-groups $(pam_wrapper "$svc") "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
 		2>>"$TESTTMP/prompts"
 }
-export -f pamg
+export -f pamg pam_wrapper
 export PAMTEST LOGSHIM TESTTMP PW STATE
 
 # A new log slice: the lines logged after this call.
@@ -571,6 +572,46 @@ ok $? "admin's remaining grant (ssh) is untouched"
 ok "$([ ! -e /etc/.pam_oauth2-groupsync ]; echo $?)" "the journal is gone"
 is "$(ls -d /etc/group.oa2* /etc/gshadow.oa2* /etc/.pam_oauth2-groupsync* 2>/dev/null)" "" \
 	"the next group_sync removed the killed login's new /etc/group file"
+
+# A signal that can be blocked (SIGTERM: sshd's LoginGraceTime, a service
+# stop, an admin's kill) arriving between the two renames waits until
+# both files are final: the process then dies of it, with admin in
+# neither file and nothing left behind.
+grant_wheel() {
+	mock_ctl users "{\"$ADMIN\": {\"password\": \"$PW\", \"scope\": \"openid admin pam:login\", \"claims\": {\"groups\": [\"ops\"]}}}" >/dev/null
+	printf '%s\n' "$PW" | pamg oa2gsync "$ADMIN" auth acct setcred >/dev/null
+	has_member oa2g_wheel "$ADMIN" && gs_member oa2g_wheel "$ADMIN"
+	ok $? "admin back in wheel (both files) before $1"
+	mock_ctl users "{\"$ADMIN\": {\"password\": \"$PW\", \"scope\": \"openid pam:login\", \"claims\": {}}}" >/dev/null
+}
+grant_wheel "the SIGTERM case"
+out=$(printf '%s\n' "$PW" | OA2_FAULT_TERM=groupsync_between_renames pamg oa2gfault "$ADMIN" auth acct setcred; echo "exit=$?")
+like "$out" 'exit=143' "SIGTERM sent between the renames: the login died of it"
+st=0; for g in oa2g_wheel oa2g_docker oa2g_ops; do has_member "$g" "$ADMIN" && st=1; gs_member "$g" "$ADMIN" && st=1; done
+ok "$st" "SIGTERM between the renames: the revoked memberships are in neither file at once"
+is "$(ls -d /etc/group.oa2* /etc/gshadow.oa2* /etc/.pam_oauth2-groupsync* /etc/group.lock /etc/gshadow.lock 2>/dev/null)" "" \
+	"SIGTERM between the renames: no journal, new file or lock left"
+
+# SIGKILL cannot be blocked: the journal is finished by the next call of
+# the module for any user, in the auth step too (a stack without the
+# account line; here a wrong password of another user).
+grant_wheel "the auth-step recovery"
+out=$(printf '%s\n' "$PW" | OA2_FAULT_KILL=groupsync_between_renames pamg oa2gfault "$ADMIN" auth acct setcred; echo "exit=$?")
+like "$out" 'exit=137' "killed (SIGKILL) between the renames again"
+has_member oa2g_wheel "$ADMIN"
+ok $? "after the SIGKILL /etc/group still lists admin in wheel (the window the journal covers)"
+cat >"$TESTTMP/pam.d/oa2grecauth" <<SVC
+auth required $MODULE config=$CONF group_sync=yes
+SVC
+mark_log
+out=$(printf 'wrong\n' | pamg oa2grecauth "$USER1" auth)
+like "$out" 'auth=PAM_AUTH_ERR' "another user's failed authentication (auth step only)"
+st=0; for g in oa2g_wheel oa2g_docker oa2g_ops; do has_member "$g" "$ADMIN" && st=1; gs_member "$g" "$ADMIN" && st=1; done
+ok "$st" "its auth step finished the revocation: admin in neither file"
+like "$(log_since)" "group_sync: finishing the revocations of an interrupted group_sync" \
+	"syslog says so"
+is "$(ls -d /etc/group.oa2* /etc/gshadow.oa2* /etc/.pam_oauth2-groupsync* 2>/dev/null)" "" \
+	"the auth-step recovery left no journal or new file"
 
 # Without group_sync nothing is written.
 before=$(sha256sum </etc/group)

@@ -153,6 +153,9 @@ store yes good ca
 HASH=$(openssl x509 -hash -noout -in "$PKI/ca.pem")
 # opens SERVICE: the files under /etc/ssl a login opens (strace).
 opens() {
+	# Every call traced, also in the valgrind run (pam_wrapper).
+	local OA2_PAMTEST_WRAP_ALL
+	OA2_PAMTEST_WRAP_ALL=$(basename "$0")
 	mock_reset
 	OA2_PAMTEST_WRAPPER="strace -f -qq -e trace=open,openat -o $TESTTMP/strace.out" \
 		auth_with "$1" "$U" "$PW" >"$TESTTMP/strace.code"
