@@ -41,9 +41,9 @@ export PATH="$top/tests/node/node_modules/.bin:$PATH"
 bash "$top/tests/lib/machine-state.sh" >"$scratch/state.before"
 
 # One Keycloak for the whole run (tests/lib/keycloak.sh), started while
-# the build runs; make check and make distcheck find it through the
-# OA2_KC_* variables (a script run alone starts its own).  Stopped, and its
-# directory removed, when this ends.
+# the build runs; make check finds it through the OA2_KC_* variables (a
+# script run alone starts its own).  Stopped, and its directory removed,
+# after make check (and on exit).
 kc_dir="$scratch/keycloak"
 trap 'bash "$top/tests/lib/keycloak.sh" stop "$kc_dir" >/dev/null 2>&1' EXIT
 (bash "$top/tests/lib/keycloak.sh" start "$kc_dir" >"$scratch/keycloak.out" 2>&1
@@ -70,6 +70,9 @@ log="$scratch/check.log"
 } 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 kc_ready >/dev/null
+# Nothing after make check uses Keycloak: give its memory and CPU back to
+# the sanitizer and valgrind runs.
+bash "$top/tests/lib/keycloak.sh" stop "$kc_dir"
 count() { sed -n "s/^# $1: *//p" "$log" | tail -1; }
 p=$(count PASS); f=$(count FAIL); e=$(count ERROR); x=$(count XPASS); s=$(count SKIP)
 p=${p:-0}
@@ -157,8 +160,6 @@ if [ "${OA2_QUICK:-0}" != 1 ]; then
 	tap_step "sanitizers, valgrind, fuzzing" bash "$top/tests/run-sanitizers.sh"
 	tap_step "make distcheck" distcheck
 fi
-
-bash "$top/tests/lib/keycloak.sh" stop "$kc_dir"
 
 if [ "${OA2_KEEP_BUILD:-0}" != 1 ]; then
 	make -s distclean >/dev/null 2>&1 || true
