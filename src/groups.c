@@ -20,6 +20,7 @@
 #include "groups.h"
 #include "groupsync.h"
 #include "log.h"
+#include "lookup.h"
 
 /* Upper bound on the supplementary groups we read back and set. */
 #define GROUPS_MAX_PROCESS 65536
@@ -104,33 +105,21 @@ grant_add(struct grant *g, enum cfg_source src, const char *value,
 /* Add every space-separated token of s (RFC 6749 §3.3: scope tokens are
  * separated by spaces). */
 
-/* The GID of a local group (getgrnam_r: the host may be threaded).
- * Returns 0, or -1 when there is no such group or it cannot be read. */
+/* The GID of a local group.  Returns 0, or -1 when there is no such group
+ * or it cannot be read. */
 static int
 lookup_gid(const char *name, gid_t *gid)
 {
-	struct group gr, *res = NULL;
-	size_t len = 1024;
+	struct group gr;
 	char *buf = NULL;
-	int rc;
+	int rc = -1;
 
-	for (;;) {
-		char *nb = realloc(buf, len);
-
-		if (nb == NULL) {
-			free(buf);
-			return -1;
-		}
-		buf = nb;
-		rc = getgrnam_r(name, &gr, buf, len, &res);
-		if (rc != ERANGE || len >= 1024 * 1024)
-			break;
-		len *= 2;
-	}
-	if (rc == 0 && res != NULL)
+	if (lookup_gr(name, 0, &gr, &buf) == LOOKUP_FOUND) {
 		*gid = gr.gr_gid;
+		rc = 0;
+	}
 	free(buf);
-	return rc == 0 && res != NULL ? 0 : -1;
+	return rc;
 }
 
 static int

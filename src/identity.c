@@ -13,6 +13,7 @@
 #include "errors.h"
 #include "form.h"
 #include "identity.h"
+#include "lookup.h"
 
 static bool
 has_control(const char *s)
@@ -37,28 +38,16 @@ identity_local_user(const char *user)
 int
 identity_local_uid(const char *user, uid_t *uid)
 {
-	struct passwd pw, *res = NULL;
-	size_t len = 1024;
+	struct passwd pw;
 	char *buf = NULL;
-	int rc;
+	int rc = OA2_ERR_NOTFOUND;
 
-	for (;;) {
-		char *nb = realloc(buf, len);
-
-		if (nb == NULL) {
-			free(buf);
-			return OA2_ERR_NOTFOUND;
-		}
-		buf = nb;
-		rc = getpwnam_r(user, &pw, buf, len, &res);
-		if (rc != ERANGE || len >= 1024 * 1024)
-			break;
-		len *= 2;
-	}
-	if (rc == 0 && res != NULL)
+	if (lookup_pw(user, 0, &pw, &buf) == LOOKUP_FOUND) {
 		*uid = pw.pw_uid;
+		rc = 0;
+	}
 	free(buf);
-	return rc == 0 && res != NULL ? 0 : OA2_ERR_NOTFOUND;
+	return rc;
 }
 
 int

@@ -37,34 +37,16 @@
 #include "groups.h"
 #include "home.h"
 #include "log.h"
+#include "lookup.h"
 #include "provision.h"
 #include "userdb.h"
-
-#define PW_BUF_MAX (1024 * 1024)
 
 /* getpwnam_r (name != NULL) or getpwuid_r into *pw with a buffer the
  * caller frees: true when found. */
 static bool
 pw_lookup(const char *name, uid_t uid, struct passwd *pw, char **buf)
 {
-	struct passwd *res = NULL;
-	size_t len = 1024;
-	int rc;
-
-	*buf = NULL;
-	for (;;) {
-		char *nb = realloc(*buf, len);
-
-		if (nb == NULL)
-			return false;
-		*buf = nb;
-		rc = name != NULL ? getpwnam_r(name, pw, *buf, len, &res) :
-		    getpwuid_r(uid, pw, *buf, len, &res);
-		if (rc != ERANGE || len >= PW_BUF_MAX)
-			break;
-		len *= 2;
-	}
-	return rc == 0 && res != NULL;
+	return lookup_pw(name, uid, pw, buf) == LOOKUP_FOUND;
 }
 
 /* Is there a group with this GID (name NULL) or this name?  A lookup
@@ -72,27 +54,12 @@ pw_lookup(const char *name, uid_t uid, struct passwd *pw, char **buf)
 static bool
 gr_exists(const char *name, gid_t gid)
 {
-	struct group gr, *res = NULL;
-	size_t len = 1024;
+	struct group gr;
 	char *buf = NULL;
-	int rc;
+	enum lookup_result r = lookup_gr(name, gid, &gr, &buf);
 
-	for (;;) {
-		char *nb = realloc(buf, len);
-
-		if (nb == NULL) {
-			free(buf);
-			return true;     /* unknown: taken */
-		}
-		buf = nb;
-		rc = name != NULL ? getgrnam_r(name, &gr, buf, len, &res) :
-		    getgrgid_r(gid, &gr, buf, len, &res);
-		if (rc != ERANGE || len >= PW_BUF_MAX)
-			break;
-		len *= 2;
-	}
 	free(buf);
-	return rc != 0 || res != NULL;
+	return r != LOOKUP_NONE;
 }
 
 /* userdb_taken_fn: is n a UID or GID of any other NSS source? (A lookup
