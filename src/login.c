@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -30,6 +31,9 @@
 
 /* An unknown kid refetches the JWKS at most this often (seconds). */
 #define JWKS_REFETCH_MIN 60
+/* The cache key of the stamp of the last such refetch: the JWKS URL with
+ * this suffix (a URL has no NUL, so no other key can be the same). */
+#define JWKS_REFETCH_SUFFIX "\n#refetched"
 
 int
 login_init(struct login *lg, const struct cfg *cfg,
@@ -301,9 +305,41 @@ verify_with(struct login *lg, const struct cache_entry *e,
 }
 
 /*
+ * Whether an unknown kid may fetch the JWKS again now: unless such a
+ * refetch was made less than JWKS_REFETCH_MIN ago (its stamp in the
+ * cache).  Not the age of the cached JWKS: a provider that rotates signs
+ * with the new key at once (Keycloak makes a new key active the moment it
+ * is added), so a copy fetched a second before the rotation must not
+ * refuse logins for a minute.  The stamp keeps a provider whose JWKS lacks
+ * its own signing key from being asked on every login.
+ */
+static bool
+refetch_allowed(struct login *lg, char **stamp_key)
+{
+	struct cache_entry st = { 0 };
+	size_t n;
+	bool recent;
+
+	*stamp_key = NULL;
+	if (lg->cache_dir == NULL)
+		return true;
+	n = strlen(lg->ep.jwks) + sizeof(JWKS_REFETCH_SUFFIX);
+	*stamp_key = malloc(n);
+	if (*stamp_key == NULL)
+		return false;
+	snprintf(*stamp_key, n, "%s%s", lg->ep.jwks, JWKS_REFETCH_SUFFIX);
+	if (cache_get(lg->cache_dir, *stamp_key, &st) != 0)
+		return true;
+	recent = clock_wall() - st.fetched < JWKS_REFETCH_MIN &&
+	    st.fetched <= clock_wall() + 60;
+	cache_entry_clear(&st);
+	return !recent;
+}
+
+/*
  * Verify the ID token with the provider's keys (cached).  A token signed
  * with a key the cached set does not have makes us fetch the JWKS again
- * (key rotation), at most once a minute.
+ * (key rotation), at most once a minute (refetch_allowed).
  */
 static int
 verify_id_token(struct login *lg, const char *id_token,
@@ -312,6 +348,7 @@ verify_id_token(struct login *lg, const char *id_token,
 	struct cache_entry e = { 0 };
 	bool from_net = false, parsed = false;
 	long max_age = -1;
+	char *stamp_key = NULL;
 	int rc;
 
 	rc = meta_fetch(lg, lg->ep.jwks, false, &e, &from_net, &max_age);
@@ -320,9 +357,14 @@ verify_id_token(struct login *lg, const char *id_token,
 	rc = verify_with(lg, &e, id_token, out, &parsed);
 	if (rc == OA2_ERR_TOKEN && !from_net && lg->why != NULL &&
 	    strcmp(lg->why, "no_key") == 0 &&
-	    clock_wall() - e.fetched >= JWKS_REFETCH_MIN) {
+	    refetch_allowed(lg, &stamp_key)) {
 		log_debug(lg->log, "unknown signing key: fetching the JWKS "
 		    "again");
+		if (stamp_key != NULL &&
+		    cache_put(lg->cache_dir, stamp_key, "refetch", 7,
+		    JWKS_REFETCH_MIN, clock_wall()) != 0)
+			log_debug(lg->log, "could not write the metadata "
+			    "cache");
 		cache_entry_clear(&e);
 		rc = meta_fetch(lg, lg->ep.jwks, true, &e, &from_net,
 		    &max_age);
@@ -333,6 +375,7 @@ verify_id_token(struct login *lg, const char *id_token,
 		if (rc == OA2_ERR_UNAVAIL)
 			rc = OA2_ERR_TOKEN;
 	}
+	free(stamp_key);
 	/* A set that parsed is worth keeping, even if this token was bad. */
 	if (from_net && parsed)
 		meta_store(lg, lg->ep.jwks, &e, max_age);
