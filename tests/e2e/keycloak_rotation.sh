@@ -22,7 +22,9 @@
 
 kc_use
 REALM=oa2rot$$
-ISSUER=$(kc_realm_copy "$REALM") || bail "cannot copy the realm"
+# Not in $( ): kc_realm_copy registers the realm's deletion on exit.
+kc_realm_copy "$REALM" >/dev/null
+ISSUER="$KC_URL/realms/$REALM"
 U=oa2e2e_kc_alice
 PW='alice-Kc=pass+1 %20'
 add_user "$U"
@@ -166,4 +168,7 @@ rm -rf "$TESTTMP/cache"
 is "$(auth_with rot "$U" "$PW")" PAM_SUCCESS "a cold login after the rotation (JWKS with the new key only)"
 is "$(rot_signing_kid)" "$NEW_KID" "  signed with the new key"
 echo "# $(basename "$0"): realm $REALM, keys $OLD_KID -> $NEW_KID"
+kc_realm_delete "$REALM"
+kc_admin GET "/$REALM" >/dev/null
+is "$KC_HTTP" 404 "the realm $REALM is deleted"
 done_testing
