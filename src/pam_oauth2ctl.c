@@ -167,6 +167,11 @@ plain(const char *why)
 	{ "invalid_grant", "the IdP refused the credentials (wrong password, "
 	    "unknown or disabled user, or the password grant is not "
 	    "allowed for this user)" },
+	{ "account_disabled", "the IdP refused the credentials: the user "
+	    "is disabled at the provider" },
+	{ "required_action", "the IdP refused the password grant: the user "
+	    "has a required action pending (update the password, configure "
+	    "OTP...); finish it in a browser, or allow the device grant" },
 	{ "invalid_client", "the IdP refused the client: check client_id, "
 	    "client_secret and client_auth" },
 	{ "unauthorized_client", "the client may not use this grant: enable "

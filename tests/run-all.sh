@@ -40,15 +40,36 @@ export PATH="$top/tests/node/node_modules/.bin:$PATH"
 # sudoers entries, the module's system directories, enabled services.
 bash "$top/tests/lib/machine-state.sh" >"$scratch/state.before"
 
+# One Keycloak for the whole run (tests/lib/keycloak.sh), started while
+# the build runs; make check and make distcheck find it through the
+# OA2_KC_* variables (a script run alone starts its own).  Stopped, and its
+# directory removed, when this ends.
+kc_dir="$scratch/keycloak"
+trap 'bash "$top/tests/lib/keycloak.sh" stop "$kc_dir" >/dev/null 2>&1' EXIT
+(bash "$top/tests/lib/keycloak.sh" start "$kc_dir" >"$scratch/keycloak.out" 2>&1
+	echo $? >"$scratch/keycloak.rc") &
+kc_ready() { # wait for the start (its own wait is bounded), load its env
+	while [ ! -s "$scratch/keycloak.rc" ]; do sleep 1; done
+	if [ "$(cat "$scratch/keycloak.rc")" = 0 ]; then
+		. "$kc_dir/env"
+		echo "Keycloak at $OA2_KC_URL (pid $OA2_KC_PID) for every script that needs it"
+	else
+		echo "Keycloak did not start (each script that needs it tries its own):"
+		sed 's/^/#   /' "$scratch/keycloak.out"
+	fi
+}
+
 note "build and make check"
 log="$scratch/check.log"
 {
 	autoreconf -fi &&
 	./configure --enable-werror ${OA2_CONFIGURE_FLAGS:-} &&
 	make -j"$(nproc)" &&
+	kc_ready &&
 	make -j"$(nproc)" check
 } 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+kc_ready >/dev/null
 count() { sed -n "s/^# $1: *//p" "$log" | tail -1; }
 p=$(count PASS); f=$(count FAIL); e=$(count ERROR); x=$(count XPASS); s=$(count SKIP)
 p=${p:-0}
@@ -115,6 +136,8 @@ if [ "${OA2_QUICK:-0}" != 1 ]; then
 	tap_step "sanitizers, valgrind, fuzzing" bash "$top/tests/run-sanitizers.sh"
 	tap_step "make distcheck" distcheck
 fi
+
+bash "$top/tests/lib/keycloak.sh" stop "$kc_dir"
 
 if [ "${OA2_KEEP_BUILD:-0}" != 1 ]; then
 	make -s distclean >/dev/null 2>&1 || true

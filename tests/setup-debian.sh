@@ -44,6 +44,9 @@ FULL_PACKAGES=(
 	mandoc man-db dpkg-dev debhelper fakeroot
 	# tests/bare-debian.sh (README's commands on a bare Debian 12 root)
 	debootstrap git
+	# Keycloak (tests/lib/keycloak.sh) runs on Debian's Java 17; the
+	# TOTP codes of its test user come from oathtool
+	openjdk-17-jre-headless oathtool iproute2
 )
 
 case $profile in
@@ -125,4 +128,7 @@ if [ "$profile" = full ]; then
 	# playwright-core for tests/e2e/approve-browser.js: it drives
 	# Debian's /usr/bin/chromium and downloads no browser.
 	npm_ci tests/e2e/browser playwright-core
+	# The pinned Keycloak release (Maven Central, SHA-256 checked) into
+	# /var/cache/pam_oauth2-tests/keycloak; kept for the next run.
+	bash "$top/tests/lib/keycloak.sh" fetch
 fi

@@ -109,6 +109,39 @@ main(void)
 	    "\"Invalid user credentials\"}", &t, code, &why);
 	is_int(rc, OA2_ERR_DENIED, "invalid_grant is a denial");
 	is_str(code, "invalid_grant", "error code copied");
+	is_str(why, "invalid_grant", "a wrong password: reason invalid_grant");
+	/* Keycloak's descriptions of refusals an admin must tell apart. */
+	rc = parse(400, "{\"error\":\"invalid_grant\",\"error_description\":"
+	    "\"Account disabled\"}", &t, code, &why);
+	is_int(rc, OA2_ERR_DENIED, "Keycloak, disabled user: a denial");
+	is_str(code, "invalid_grant", "  the error code stays invalid_grant");
+	is_str(why, "account_disabled", "  reason account_disabled");
+	rc = parse(400, "{\"error_description\":\"Account is not fully set up\","
+	    "\"error\":\"invalid_grant\"}", &t, code, &why);
+	is_int(rc, OA2_ERR_DENIED, "Keycloak, required action: a denial");
+	is_str(code, "invalid_grant", "  the error code stays invalid_grant");
+	is_str(why, "required_action", "  reason required_action");
+	ok(!token_error_is_mfa(code), "  not taken for MFA by the code");
+	rc = parse(401, "{\"error\":\"invalid_grant\",\"error_description\":"
+	    "\"Account disabled\"}", &t, code, &why);
+	is_str(why, "account_disabled", "  also with status 401");
+	rc = parse(503, "{\"error\":\"invalid_grant\",\"error_description\":"
+	    "\"Account disabled\"}", &t, code, &why);
+	is_int(rc, OA2_ERR_DENIED, "  and with 503 (a named refusal)");
+	is_str(why, "account_disabled", "  reason account_disabled");
+	rc = parse(400, "{\"error\":\"invalid_grant\",\"error_description\":"
+	    "\"account disabled\"}", &t, code, &why);
+	is_str(why, "invalid_grant", "another text (case differs): invalid_grant");
+	rc = parse(400, "{\"error\":\"invalid_grant\",\"error_description\":"
+	    "\"Account disabled \"}", &t, code, &why);
+	is_str(why, "invalid_grant", "a text that only starts alike: invalid_grant");
+	rc = parse(400, "{\"error\":\"invalid_grant\",\"error_description\":"
+	    "42}", &t, code, &why);
+	is_int(rc, OA2_ERR_DENIED, "a description that is no string: still a denial");
+	is_str(why, "invalid_grant", "  reason invalid_grant");
+	rc = parse(400, "{\"error\":\"access_denied\",\"error_description\":"
+	    "\"Account disabled\"}", &t, code, &why);
+	is_str(why, "access_denied", "the text refines invalid_grant only");
 	rc = parse(401, "{\"error\":\"invalid_client\"}", &t, code, &why);
 	is_int(rc, OA2_ERR_CLIENT, "invalid_client: a refusal of the client");
 	rc = parse(400, "{\"error\":\"unauthorized_client\"}", &t, code, &why);
