@@ -50,10 +50,27 @@ openssl s_client -connect "127.0.0.1:$KC_PORT" -servername 127.0.0.1 </dev/null 
 openssl verify -CAfile "$KC_CA" "$TESTTMP/kc-server.pem" >/dev/null 2>&1 ||
 	bail "the certificate Keycloak serves does not verify with $KC_CA"
 
-ALICE=oa2e2e_kc_alice ALICE_PW='alice-Kc=pass+1 %20'
-BOB=oa2e2e_kc_bob BOB_PW='bob-Kc-pass-2'
-ERIN=oa2e2e_kc_erin ERIN_PW='erin-Kc-pass-5' ERIN_NEW='erin-Kc-new-pass-7'
-for u in "$ALICE" "$BOB" "$ERIN"; do e2e_add_user "$u"; done
+# Users of this test only, in the realm copy (admin API) and locally, named
+# with the test's PID: another script's users of tests/keycloak/realm.json
+# are not touched, even by a run under another lock.
+ALICE=oa2e2e_kd${E2E_ID}_alice ALICE_PW='alice-Dev=pass+1 %20'
+BOB=oa2e2e_kd${E2E_ID}_bob BOB_PW='bob-Dev-pass-2'
+ERIN=oa2e2e_kd${E2E_ID}_erin ERIN_PW='erin-Dev-pass-5' ERIN_NEW='erin-Dev-new-pass-7'
+# kcd_user NAME PASSWORD [REQUIRED_ACTION]: a Keycloak user with a complete
+# profile (else Keycloak asks for one at the first sign-in).
+kcd_user() {
+	local json
+	json=$(node -e 'const [u, pw, ra] = process.argv.slice(1);
+		console.log(JSON.stringify({ username: u, enabled: true, email: u + "@example.test",
+			emailVerified: true, firstName: u, lastName: "Test",
+			credentials: [{ type: "password", value: pw, temporary: false }],
+			requiredActions: ra ? [ra] : [] }));' "$@")
+	kc_admin POST "/$REALM/users" "$json" >/dev/null || bail "cannot create Keycloak user $1 (HTTP $KC_HTTP)"
+	e2e_add_user "$1"
+}
+kcd_user "$ALICE" "$ALICE_PW"
+kcd_user "$BOB" "$BOB_PW"
+kcd_user "$ERIN" "$ERIN_PW" UPDATE_PASSWORD
 
 CONF="$TESTTMP/pam_oauth2.conf"
 write_conf "$CONF" <<CONF
@@ -80,7 +97,7 @@ kcd_sshd() {
 PubkeyAuthentication no
 AuthorizedKeysFile none
 PasswordAuthentication no
-AllowUsers oa2e2e_kc_*
+AllowUsers oa2e2e_kd${E2E_ID}_*
 LoginGraceTime 90
 CFG
 }
@@ -166,7 +183,7 @@ is "$(auth_with pwonly "$ERIN" "$ERIN_PW")" PAM_AUTH_ERR "  and the old one is r
 
 # ---------------------------------------------------------------- after
 log=$(cat "$OA2_LOG_CAPTURE" "$SSHD_LOG")
-unlike "$log" 'alice-Kc=pass|bob-Kc-pass|erin-Kc-|pam-device-secret' \
+unlike "$log" 'alice-Dev=pass|bob-Dev-pass|erin-Dev-|pam-device-secret' \
 	"no password or client secret in sshd's log or the module's syslog"
 tmx kill-server
 kc_realm_delete "$REALM"
