@@ -25,8 +25,15 @@ REALM=oa2rot$$
 # Not in $( ): kc_realm_copy registers the realm's deletion on exit.
 kc_realm_copy "$REALM" >/dev/null
 ISSUER="$KC_URL/realms/$REALM"
-U=oa2e2e_kc_alice
-PW='alice-Kc=pass+1 %20'
+# A user of this test only (the PID in the name), in the realm copy and
+# locally: another script's users are never touched.
+U=oa2e2e_kr$$_alice
+PW='alice-Rot=pass+1 %20'
+kc_admin POST "/$REALM/users" "$(node -e 'const [u, pw] = process.argv.slice(1);
+	console.log(JSON.stringify({ username: u, enabled: true, email: u + "@example.test",
+		emailVerified: true, firstName: u, lastName: "Test",
+		credentials: [{ type: "password", value: pw, temporary: false }] }));' "$U" "$PW")" >/dev/null ||
+	bail "cannot create Keycloak user $U (HTTP $KC_HTTP)"
 add_user "$U"
 
 CONF="$TESTTMP/oauth2.conf"
