@@ -8,6 +8,7 @@
 #      signed in as the right user, consent: logged in;
 #   2. the same user's next code (the URL the terminal shows) approved by
 #      a browser signed in as another user: refused, identity_mismatch;
+#   also su (setuid, run by an unprivileged user) with the device grant;
 #   3. grants = password device, a user with a required action pending
 #      (UPDATE_PASSWORD): Keycloak refuses the password grant with
 #      invalid_grant "Account is not fully set up"; the audit line of a
@@ -71,6 +72,8 @@ kcd_user() {
 kcd_user "$ALICE" "$ALICE_PW"
 kcd_user "$BOB" "$BOB_PW"
 kcd_user "$ERIN" "$ERIN_PW" UPDATE_PASSWORD
+CALLER=oa2e2e_kd${E2E_ID}_caller   # local only: runs su
+e2e_add_user "$CALLER"
 
 CONF="$TESTTMP/pam_oauth2.conf"
 write_conf "$CONF" <<CONF
@@ -144,6 +147,24 @@ is "$(sshd_said keyboard-interactive/pam "$ALICE")" Failed "  sshd logged 'Faile
 like "$(e2e_decision "$ALICE")" "service=$SVC rhost=127\.0\.0\.1 grant=device result=deny reason=identity_mismatch " \
 	"  the module refused it: identity_mismatch (Keycloak's tokens name $BOB)"
 kcd_stop_sshd
+
+# ---------------------------------------------------------------- su, device grant
+# The setuid su run by an unprivileged user on an 80x24 tmux screen, its
+# stack pam.d-examples/su (the module limited to the device grant),
+# bind-mounted over /etc/pam.d/su in this test's namespace only.
+e2e_example su "$TESTTMP/pam.d/su"
+sed -i -e '/^auth.*pam_oauth2/ s/$/ grants=device/' "$TESTTMP/pam.d/su"
+e2e_bind_pam su "$TESTTMP/pam.d/su"
+grep -q "$MODULE.* grants=device$" /etc/pam.d/su
+ok $? "inside the test's namespace /etc/pam.d/su is pam.d-examples/su with 'grants=device'"
+term_su su "$CALLER" "$ALICE"
+read_prompt su
+ok $? "$CALLER runs 'su $ALICE' on an 80x24 screen: the device prompt"
+term_approve "$URL" "$CODE" "$ALICE" "$ALICE_PW" "$TESTTMP/kc-server.pem" --provider keycloak
+ok $? "  approved in headless Chromium on Keycloak's pages as $ALICE ($BROWSER_MS ms)"
+tmx send-keys -t su Enter
+is "$(wait_rc su 30)" 0 "  Enter: su exits 0"
+like "$(term_screen su -J)" "^LOGGED-IN-AS $ALICE" "  su's command ran as $ALICE"
 
 # ---------------------------------------------------------------- 3: a required action
 # The password grant alone (real libpam, pamtest): the audit line names

@@ -58,6 +58,25 @@ SH
 	tmx new-session -d -s "$name" -x 80 -y 24 "sh $TESTTMP/$name.sh" ||
 		bail "tmux new-session failed"
 }
+# term_su NAME CALLER TARGET: in a new 80x24 session NAME, CALLER (an
+# unprivileged user, minimal environment) runs the setuid su to TARGET;
+# the command prints the same marker line as term_ssh.  su's exit status
+# goes to $TESTTMP/NAME.rc.  Its PAM stack is whatever /etc/pam.d/su is
+# in the test's mount namespace (e2e_bind_pam), which tmux's children see.
+term_su() {
+	local name=$1 caller=$2 target=$3
+	cat >"$TESTTMP/$name.sh" <<SH
+cd /
+env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=$TESTTMP/home/$caller USER=$caller \
+	LOGNAME=$caller LANG=C.UTF-8 TERM=screen \
+	setpriv --reuid=$caller --regid=$(id -g "$caller") --init-groups -- \
+	su $target -c 'echo "LOGGED-IN-AS \$(id -un)"'
+echo \$? >$TESTTMP/$name.rc
+SH
+	rm -f "$TESTTMP/$name.rc"
+	tmx new-session -d -s "$name" -x 80 -y 24 "sh $TESTTMP/$name.sh" ||
+		bail "tmux new-session failed"
+}
 # term_screen NAME [-J]: the visible screen (-J: wrapped rows joined).
 term_screen() { tmx capture-pane -p -t "$1" ${2:+"$2"}; }
 # wait_screen NAME REGEX SECONDS: until the (joined) screen matches.
