@@ -32,7 +32,8 @@
 /* An unknown kid refetches the JWKS at most this often (seconds). */
 #define JWKS_REFETCH_MIN 60
 /* The cache key of the stamp of the last such refetch: the JWKS URL with
- * this suffix (a URL has no NUL, so no other key can be the same). */
+ * this suffix (a newline is no character of a valid URL, RFC 3986 §2, so
+ * the key is no metadata URL's). */
 #define JWKS_REFETCH_SUFFIX "\n#refetched"
 
 int
