@@ -147,13 +147,15 @@ kc_start_in() {
 	# isHttpEnabled() is true in dev mode).  `start` with the dev
 	# profile's other settings (in-memory H2, local caches) listens on
 	# HTTPS only; --hostname fixes the issuer to the loopback URL.
+	# Nothing in /tmp: Java's and Vert.x's scratch files go to DIR/tmp, and
+	# no /tmp/hsperfdata_root (-XX:-UsePerfData).
 	# setsid: its own process group, so stop reaches kc.sh and java alike.
 	# The admin password reaches Keycloak in its environment only (no argv).
 	(
 		cd "$dir" || exit 1
 		exec env JAVA_HOME="$KC_JAVA_HOME" PATH="$KC_JAVA_HOME/bin:/usr/bin:/bin" \
 			JAVA_OPTS_KC_HEAP="-Xms64m -Xmx768m" \
-			JAVA_OPTS_APPEND="-Djava.io.tmpdir=$dir/tmp" \
+			JAVA_OPTS_APPEND="-Djava.io.tmpdir=$dir/tmp -Dvertx.cacheDirBase=$dir/tmp/vertx-cache -XX:-UsePerfData" \
 			KC_BOOTSTRAP_ADMIN_USERNAME="$KC_ADMIN_USER" \
 			KC_BOOTSTRAP_ADMIN_PASSWORD="$KC_ADMIN_PASSWORD" \
 			setsid "$home/bin/kc.sh" start \
