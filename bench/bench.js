@@ -13,6 +13,11 @@
 // over /etc/ssl/certs in a private mount namespace (the script re-runs
 // itself under unshare): the machine's own store is never touched.
 // --base-module: also a row for another build's module (e.g. main's).
+// --keycloak: also a warm login against a real Keycloak beside a bare curl
+// token request to the same Keycloak, interleaved: the Keycloak of the
+// OA2_KC_* variables (tests/lib/keycloak.sh start DIR; . DIR/env), else
+// one this script starts and stops (tests/lib/keycloak.sh, 1-2 minutes);
+// the rows use a realm of their own, made and deleted by the admin API.
 'use strict';
 
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
@@ -28,6 +33,7 @@ const RUNS = opt('--runs', 40);
 const CONCURRENT = opt('--concurrent', 50);
 const bi = args.indexOf('--base-module');
 const BASE_MODULE = bi >= 0 ? path.resolve(args[bi + 1]) : null;
+const KEYCLOAK = args.includes('--keycloak');
 const CERTS = '/etc/ssl/certs';
 const BUNDLE = `${CERTS}/ca-certificates.crt`;
 
@@ -49,9 +55,20 @@ const PASSWORD = 'bench-Pw&=+%';
 const SECRET = 'bench-secret';
 let mock = null;
 let createdUser = false;
+let kc = null; // { url, ca, admin, password, own, realm }
 
 function cleanup() {
   if (mock) mock.kill('SIGTERM');
+  // The admin token lives a minute: a fresh one for the deletion (the
+  // password in the environment of sh and curl's stdin, not in argv).
+  if (kc && kc.realm) {
+    spawnSync('sh', ['-c', 'tok=$(printf %s "$KCPW" | curl -sS --cacert "$1" --data-urlencode grant_type=password ' +
+      '--data-urlencode client_id=admin-cli --data-urlencode "username=$2" --data-urlencode password@- ' +
+      '"$3/realms/master/protocol/openid-connect/token" | sed -n \'s/.*"access_token":"\\([^"]*\\)".*/\\1/p\'); ' +
+      'curl -sS -o /dev/null --cacert "$1" -X DELETE -H "Authorization: Bearer $tok" "$3/admin/realms/$4"',
+    'sh', kc.ca, kc.admin, kc.url, kc.realm], { env: { ...process.env, KCPW: kc.password }, stdio: 'ignore' });
+  }
+  if (kc && kc.own) spawnSync('bash', [path.join(top, 'tests/lib/keycloak.sh'), 'stop', `${tmp}/keycloak`], { stdio: 'ignore' });
   spawnSync('umount', [CERTS]);
   if (createdUser) spawnSync('userdel', ['-f', USER]);
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -113,6 +130,52 @@ function systemStore() {
     { encoding: 'utf8' }).trim();
   if (!fs.existsSync(`${CERTS}/${hash}.0`)) throw new Error('the test CA has no hash link');
   return (fs.readFileSync(BUNDLE, 'utf8').match(/-----BEGIN CERTIFICATE-----/g) || []).length;
+}
+
+// HTTPS to Keycloak (trusting its test CA only); resolves { status, body }.
+function kcRequest(method, url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, ca: fs.readFileSync(kc.ca), headers }, (res) => {
+      let s = ''; res.on('data', (d) => { s += d; }); res.on('end', () => resolve({ status: res.statusCode, body: s }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+// The Keycloak to measure, and a realm of the bench's own in it: client
+// "bench" (confidential, direct access grants), user USER with PASSWORD.
+async function keycloakSetup() {
+  const e = process.env;
+  if (e.OA2_KC_URL && e.OA2_KC_CA && e.OA2_KC_ADMIN_USER && e.OA2_KC_ADMIN_PASSWORD) {
+    kc = { url: e.OA2_KC_URL, ca: e.OA2_KC_CA, admin: e.OA2_KC_ADMIN_USER, password: e.OA2_KC_ADMIN_PASSWORD, own: false };
+  } else {
+    kc = { own: true };
+    const r = spawnSync('bash', [path.join(top, 'tests/lib/keycloak.sh'), 'start', `${tmp}/keycloak`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`Keycloak did not start: ${r.stdout} ${r.stderr}`);
+    const env = Object.fromEntries([...fs.readFileSync(`${tmp}/keycloak/env`, 'utf8').matchAll(/^export (\w+)='([^']*)'$/gm)].map((m) => [m[1], m[2]]));
+    Object.assign(kc, { url: env.OA2_KC_URL, ca: env.OA2_KC_CA, admin: env.OA2_KC_ADMIN_USER, password: env.OA2_KC_ADMIN_PASSWORD });
+  }
+  const form = new URLSearchParams({ grant_type: 'password', client_id: 'admin-cli', username: kc.admin, password: kc.password });
+  const t = await kcRequest('POST', `${kc.url}/realms/master/protocol/openid-connect/token`,
+    { 'content-type': 'application/x-www-form-urlencoded' }, form.toString());
+  if (t.status !== 200) throw new Error(`Keycloak admin token: HTTP ${t.status}`);
+  kc.token = JSON.parse(t.body).access_token;
+  const info = await kcRequest('GET', `${kc.url}/admin/serverinfo`, { authorization: `Bearer ${kc.token}` });
+  kc.version = info.status === 200 ? JSON.parse(info.body).systemInfo.version : '?';
+  const realm = `oa2bench${process.pid}`;
+  const rep = {
+    realm, enabled: true,
+    clients: [{ clientId: 'bench', enabled: true, publicClient: false, secret: SECRET,
+      directAccessGrantsEnabled: true, standardFlowEnabled: false, defaultClientScopes: ['basic', 'profile'] }],
+    users: [{ username: USER, enabled: true, email: `${USER}@example.test`, emailVerified: true,
+      firstName: 'Bench', lastName: 'Test', credentials: [{ type: 'password', value: PASSWORD, temporary: false }] }],
+  };
+  const c = await kcRequest('POST', `${kc.url}/admin/realms`,
+    { authorization: `Bearer ${kc.token}`, 'content-type': 'application/json' }, JSON.stringify(rep));
+  if (c.status !== 201) throw new Error(`Keycloak: creating realm ${realm}: HTTP ${c.status} ${c.body}`);
+  kc.realm = realm;
+  kc.issuer = `${kc.url}/realms/${realm}`;
 }
 
 async function main() {
@@ -238,6 +301,33 @@ async function main() {
   for (const r of trust) Object.assign(r, cpuAndRss(r.argv, r.input, RUNS, null));
   const one = median(trust[0].wall);
 
+  // Keycloak: a warm login beside bare curl, interleaved, same realm.
+  let kcRows = null;
+  if (KEYCLOAK) {
+    await keycloakSetup();
+    fs.writeFileSync(`${tmp}/oauth2-kc.conf`, [
+      `issuer = ${kc.issuer}`, 'client_id = bench', `client_secret = ${SECRET}`, `ca_file = ${kc.ca}`,
+      `cache_dir = ${tmp}/kccache`, 'scope = openid', ''].join('\n'), { mode: 0o600 });
+    fs.writeFileSync(`${tmp}/pam.d/benchkc`, `auth required ${MODULE} config=${tmp}/oauth2-kc.conf\n`);
+    kcRows = [
+      { name: 'Keycloak: bare curl (token request)', argv: ['curl', '-sS', '-f', '-o', '/dev/null', '--cacert', kc.ca,
+        '-u', `bench:${SECRET}`, '--data-urlencode', 'grant_type=password',
+        '--data-urlencode', `username=${USER}`, '--data-urlencode', `password=${PASSWORD}`,
+        '--data-urlencode', 'scope=openid', `${kc.issuer}/protocol/openid-connect/token`], ok: (m) => m.status === 0, input: '' },
+      { name: 'Keycloak: PAM login, warm cache', argv: [PAMTEST, `${tmp}/pam.d`, 'benchkc', USER, 'auth'], ok: pamOk, input: `${PASSWORD}\n` },
+    ].map((r) => ({ ...r, wall: [], errors: 0 }));
+    for (const r of kcRows) measure(r.argv, r.input); // warm Keycloak, the page cache and the metadata cache
+    for (let i = 0; i < RUNS; i++) {
+      for (let k = 0; k < kcRows.length; k++) {
+        const r = kcRows[(i + k) % kcRows.length];
+        const m = measure(r.argv, r.input);
+        if (!r.ok(m)) r.errors++;
+        r.wall.push(m.wall);
+      }
+    }
+    for (const r of kcRows) Object.assign(r, cpuAndRss(r.argv, r.input, RUNS, null));
+  }
+
   const ratio = median(warm.wall) / median(curl.wall);
   const line = (r) => `| ${r.name} | ${ms(median(r.wall))} | ${ms(pct(r.wall, 0.9))} | ${(median(r.wall) / median(curl.wall)).toFixed(2)}x | ${ms(r.cpu)} | ${(r.rss / 1024).toFixed(1)} | ${median(r.requests)} | ${r.errors} |`;
   const out = [];
@@ -259,8 +349,20 @@ async function main() {
   for (const r of trust) out.push(`| ${r.name} | ${ms(median(r.wall))} | ${ms(pct(r.wall, 0.9))} | ${(median(r.wall) / one).toFixed(2)}x | ${ms(r.cpu)} | ${(r.rss / 1024).toFixed(1)} | ${median(r.requests)} | ${r.errors} |`);
   out.push('');
   out.push(`- warm login, system store / warm login, ca_file (medians): **${(median(trust[1].wall) / one).toFixed(2)}x** (target 1.2x)`);
+  if (kcRows) {
+    const kcurl = median(kcRows[0].wall);
+    out.push('');
+    out.push(`Keycloak ${kc.version} (${kc.url}, start-dev, realm ${kc.realm}), interleaved (${RUNS} rounds, each row once per round in rotating order), the same client, user and form fields:`);
+    out.push('');
+    out.push('| what | median ms | p90 ms | vs curl | CPU ms per run (this process) | peak RSS MiB | errors |');
+    out.push('|---|---|---|---|---|---|---|');
+    for (const r of kcRows) out.push(`| ${r.name} | ${ms(median(r.wall))} | ${ms(pct(r.wall, 0.9))} | ${(median(r.wall) / kcurl).toFixed(2)}x | ${ms(r.cpu)} | ${(r.rss / 1024).toFixed(1)} | ${r.errors} |`);
+    out.push('');
+    out.push(`- Keycloak: warm login / bare curl (medians): **${(median(kcRows[1].wall) / kcurl).toFixed(2)}x**`);
+  }
   console.log(out.join('\n'));
-  const trustErrors = trust.reduce((n, r) => n + r.errors, 0);
+  const trustErrors = trust.reduce((n, r) => n + r.errors, 0) +
+    (kcRows ? kcRows.reduce((n, r) => n + r.errors, 0) : 0);
   process.exitCode = (concErrors || warm.errors || cold.errors || trustErrors || devTimes.length !== 5) ? 1 : 0;
 }
 

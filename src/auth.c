@@ -146,6 +146,22 @@ offline_after(const struct cfg *cfg, const struct log_ctx *lc,
 	return 0;
 }
 
+/*
+ * A refusal of the password grant that the user can resolve in a browser,
+ * so that the device grant may follow: a second factor or interaction the
+ * provider wants (token_error_is_mfa), or a pending required action
+ * (Keycloak's invalid_grant "Account is not fully set up", reason
+ * required_action: the user updates the password, configures OTP... on
+ * Keycloak's pages, then approves).  Never a wrong password or a lock-out
+ * (plain invalid_grant).
+ */
+static bool
+browser_can_finish(const struct login *lg)
+{
+	return token_error_is_mfa(lg->errcode) ||
+	    (lg->why != NULL && strcmp(lg->why, "required_action") == 0);
+}
+
 int
 auth_run(struct pam_handle *pamh, const struct cfg *cfg,
     const struct log_ctx *lc, const char *user, struct login *lg,
@@ -232,9 +248,9 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 	rc = offline_after(cfg, lc, user, password, lg, rc, why);
 	log_debug(lc, "password grant: %d request(s), password length %zu",
 	    lg->requests, strlen(password));
-	if (rc == OA2_ERR_DENIED && device && token_error_is_mfa(lg->errcode)) {
+	if (rc == OA2_ERR_DENIED && device && browser_can_finish(lg)) {
 		log_msg(lc, LOG_INFO, "the provider requires interaction "
-		    "(%s): continuing with the device grant", lg->errcode);
+		    "(%s): continuing with the device grant", *why);
 		rc = run_device(pamh, cfg, lc, user, lg, grant, why);
 	}
 out:

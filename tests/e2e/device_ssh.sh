@@ -20,15 +20,9 @@
 # the user names hold the test's PID padded to 7 digits for the same reason.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
-e2e_need sshd ssh ssh-keygen tmux qrencode hostname
-# The screen holds UTF-8 (the QR code's half blocks): count characters,
-# not bytes, whatever the caller's locale (C.UTF-8 is built into glibc).
-export LC_ALL=C.UTF-8
-CHROMIUM=/usr/bin/chromium
-[ -x "$CHROMIUM" ] || bail "$CHROMIUM not found: the Debian package chromium (tests/setup-debian.sh installs it)"
-BROWSER_DIR="$top_srcdir/tests/e2e/browser"
-[ -f "$BROWSER_DIR/node_modules/playwright-core/package.json" ] ||
-	bail "tests/e2e/browser/node_modules is missing: run 'cd tests/e2e/browser && npm ci' first (tests/setup-debian.sh does)"
+e2e_need sshd ssh ssh-keygen qrencode hostname
+. "$top_srcdir/tests/e2e/term-lib.sh"
+term_need_browser
 EXPECTED="$top_srcdir/tests/e2e/expected/device-80x24.txt"
 
 SVC=oa2e2e-sshd-$E2E_ID
@@ -72,75 +66,6 @@ PasswordAuthentication no
 AllowUsers oa2e2e_d${ID7}_*
 LoginGraceTime 90
 CFG
-sshd_said() { # METHOD USER: sshd's verdict for the latest attempt
-	grep -E "(Accepted|Failed) $1 for $2 from" "$SSHD_LOG" | tail -1 | awk '{print $1}'
-}
-
-# ---------------------------------------------------------------- terminal
-# One tmux server on a private socket; every login is a detached 80x24
-# session (no status line, so the pane is the whole 80x24 screen) running
-# the real ssh client on its pty.  The pane stays after ssh exits.
-TMUX_SOCK="$TESTTMP/tmux.sock"
-cat >"$TESTTMP/tmux.conf" <<'TMUXCONF'
-set -g status off
-set -g remain-on-exit on
-set -g default-terminal screen
-set -g history-limit 1000
-TMUXCONF
-tmx() { LANG=C.UTF-8 LC_ALL=C.UTF-8 tmux -u -S "$TMUX_SOCK" -f "$TESTTMP/tmux.conf" "$@"; }
-on_exit "tmux -S '$TMUX_SOCK' kill-server"
-
-# term_ssh NAME USER: in a new 80x24 session NAME, ssh -tt as USER with
-# keyboard-interactive only; the remote command prints a marker line.
-# ssh's exit status goes to $TESTTMP/NAME.rc when it ends.
-term_ssh() {
-	local name=$1 user=$2
-	cat >"$TESTTMP/$name.sh" <<SH
-cd /
-ssh -tt -F /dev/null -p $SSHD_PORT \\
-	-o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \\
-	-o StrictHostKeyChecking=no -o LogLevel=ERROR \\
-	-o PreferredAuthentications=keyboard-interactive -o PubkeyAuthentication=no \\
-	-o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 \\
-	-o ServerAliveInterval=5 -o ControlPath=none \\
-	$user@127.0.0.1 'echo "LOGGED-IN-AS \$(id -un)"'
-echo \$? >$TESTTMP/$name.rc
-SH
-	rm -f "$TESTTMP/$name.rc"
-	tmx new-session -d -s "$name" -x 80 -y 24 "sh $TESTTMP/$name.sh" ||
-		bail "tmux new-session failed"
-}
-# term_screen NAME [-J]: the visible screen (-J: wrapped rows joined).
-term_screen() { tmx capture-pane -p -t "$1" ${2:+"$2"}; }
-# wait_screen NAME REGEX SECONDS: until the (joined) screen matches.
-wait_screen() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		term_screen "$1" -J | grep -Eq -- "$2" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# wait_rc NAME SECONDS: ssh's exit status once it has ended, else "running".
-wait_rc() {
-	local i
-	for ((i = 0; i < $2 * 10; i++)); do
-		[ -s "$TESTTMP/$1.rc" ] && { cat "$TESTTMP/$1.rc"; return 0; }
-		sleep 0.1
-	done
-	echo running
-}
-# read_prompt NAME: wait for the device prompt; sets URL and CODE from the
-# screen (the URL the QR code and the "Open" line give, the code of the
-# "Confirm the code" line).
-read_prompt() {
-	URL= CODE=
-	wait_screen "$1" 'Confirm the code [A-Z]{4}-[A-Z]{4}, then press Enter: ?$' 20 || return 1
-	URL=$(term_screen "$1" -J | grep -Eo '^Open https://127\.0\.0\.1:[0-9]+/device\?user_code=[A-Z]{4}-[A-Z]{4}$' | cut -c6-)
-	CODE=$(term_screen "$1" -J | sed -nE 's/^Confirm the code ([A-Z]{4}-[A-Z]{4}), then press Enter:.*/\1/p')
-	[ -n "$URL" ] && [ -n "$CODE" ]
-}
-
 # approve_curl URL CODE USER PASSWORD: a fresh cookie jar (a person with a new
 # browser), the provider's pages in order (tests/op/README.md, "Device
 # flow"): the page of URL (verification_uri_complete) -> POST the code ->
@@ -301,14 +226,8 @@ like "$(e2e_decision "$ANN")" "service=$SVC rhost=127\.0\.0\.1 grant=device resu
 term_ssh cy "$CY"
 read_prompt cy
 ok $? "ssh as $CY: device prompt"
-t0=$(date +%s%N)
-APPROVE_PASSWORD="$CY_PW" CHROMIUM="$CHROMIUM" timeout 60 node "$top_srcdir/tests/e2e/approve-browser.js" \
-	--url "$URL" --code "$CODE" --username "$CY" --server-cert "$PKI/server.pem" \
-	--profile "$TESTTMP/chromium-profile" >"$TESTTMP/browser.out" 2>"$TESTTMP/browser.err"
-rc=$?
-sed 's/^/# browser: /' "$TESTTMP/browser.out"
-ok $rc "headless Chromium: opened the URL, checked the code $CODE, Continue, signed in as $CY, success page ($((($(date +%s%N) - t0) / 1000000)) ms)"
-[ $rc = 0 ] || sed 's/^/# browser stderr: /' "$TESTTMP/browser.err" | tail -20
+term_approve "$URL" "$CODE" "$CY" "$CY_PW" "$PKI/server.pem"
+ok $? "headless Chromium: opened the URL, checked the code $CODE, Continue, signed in as $CY, success page ($BROWSER_MS ms)"
 tmx send-keys -t cy Enter
 is "$(wait_rc cy 20)" 0 "Enter: ssh exits 0"
 like "$(term_screen cy -J)" "^LOGGED-IN-AS $CY" "  the session ran as $CY"

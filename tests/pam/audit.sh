@@ -148,6 +148,10 @@ done
 for code in interaction_required mfa_required login_required consent_required; do
 	pwcase "$code" pw "{\"password_grant_error\": \"$code\"}"
 done
+# invalid_grant refined by Keycloak's fixed descriptions (token.c).
+for d in 'account_disabled:Account disabled' 'required_action:Account is not fully set up'; do
+	pwcase "${d%%:*}" pw "{\"token_status\": 400, \"token_body_raw\": \"{\\\"error\\\":\\\"invalid_grant\\\",\\\"error_description\\\":\\\"${d#*:}\\\"}\"}"
+done
 
 # ---------------------------------------------------------------- transport
 pwcase connect_failed conn ''
