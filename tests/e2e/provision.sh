@@ -27,14 +27,10 @@
 # refused (provisioned_reconnect), the next one logs in with it.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
-e2e_need sshd ssh sshpass ssh-keygen expect su login sudo visudo getent id
+. "$top_srcdir/tests/e2e/provision-lib.sh"
 
-NSSLIB="$top_builddir/.libs/libnss_oauth2.so.2"
-CTL="$top_builddir/pam_oauth2ctl"
-[ -f "$NSSLIB" ] || bail "NSS module not built: $NSSLIB"
-[ -x "$CTL" ] || bail "pam_oauth2ctl not built: $CTL"
-LIBDIR=/usr/lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
-[ -d "$LIBDIR" ] || bail "no $LIBDIR"
+e2e_need sshd ssh sshpass ssh-keygen expect su login sudo visudo getent id
+prov_init
 
 SVC=oa2e2e-psshd
 ID=$E2E_ID
@@ -61,38 +57,7 @@ D_UID=$((UMAX - 3))
 F_UID=$((UMAX - 4))
 
 # ---------------------------------------------------------------- overlays
-mkdir -p "$TESTTMP/real"/{etc,lib,varlib} "$TESTTMP/ovl"/{etc,lib,varlib}/{u,w}
-for m in "/etc|etc" "$LIBDIR|lib" "/var/lib|varlib"; do
-	src=${m%%|*} name=${m##*|}
-	e2e_do "a view of the real $src" mount --bind "$src" "$TESTTMP/real/$name"
-	mount -o remount,bind,ro "$TESTTMP/real/$name" 2>/dev/null || true
-	on_exit "umount -l '$TESTTMP/real/$name'"
-done
-# What the machine must never get from this test: our names in its
-# account files, the NSS module's files, a changed nsswitch.conf, a home.
-# (Other tests running at the same time may add and remove their own
-# users, so the account files are searched, not hashed.)
-real_stamp() {
-	grep -l -E "^(oa2e2e_[pqc]${E2E_ID}_|oa2gp${E2E_ID}:)" "$TESTTMP/real/etc/passwd" \
-		"$TESTTMP/real/etc/group" "$TESTTMP/real/etc/shadow" "$TESTTMP/real/etc/gshadow" 2>&1 |
-		sed "s|$TESTTMP||"
-	sha256sum "$TESTTMP/real/etc/nsswitch.conf" | cut -c1-64
-	ls -d "$TESTTMP/real/etc/pam_oauth2-nss.conf" "$TESTTMP/real/lib/libnss_oauth2.so.2" \
-		"$TESTTMP/real/varlib/pam_oauth2-nss" 2>&1 | sed "s|$TESTTMP||"
-	ls -A /home
-}
-REAL_BEFORE=$(real_stamp)
-for m in "/etc|etc" "$LIBDIR|lib" "/var/lib|varlib"; do
-	src=${m%%|*} name=${m##*|}
-	e2e_do "an overlay on $src" mount -t overlay overlay \
-		-o "lowerdir=$src,upperdir=$TESTTMP/ovl/$name/u,workdir=$TESTTMP/ovl/$name/w" "$src"
-	on_exit "umount -l '$src'"
-done
-install -m 0644 "$NSSLIB" "$LIBDIR/libnss_oauth2.so.2"
-sed -i -E 's/^(passwd|group):(.*)$/\1:\2 oauth2/' /etc/nsswitch.conf
-grep -Eq '^passwd:.* oauth2$' /etc/nsswitch.conf || bail "nsswitch.conf: no oauth2 on the passwd line"
-cat >/etc/pam_oauth2-nss.conf <<NSSCONF
-# written by $(basename "$0") inside its mount namespace
+prov_overlays "^(oa2e2e_[pqc]${E2E_ID}_|oa2gp${E2E_ID}:)" <<NSSCONF
 uid_range = $UMIN-$UMAX
 provision_names = oa2e2e_p${ID}_*
 home = $TESTTMP/home/%u
@@ -100,14 +65,11 @@ shell = /bin/sh
 # /usr/bin/id: so that the test can see what sshd's placeholder is
 placeholder_programs = /usr/sbin/sshd /usr/lib/openssh/sshd-session /usr/bin/id
 NSSCONF
-chmod 0644 /etc/pam_oauth2-nss.conf
-# The mapped group, written straight into the overlay's /etc/group (no
-# groupadd: its locks would meet other tests' on the real files below).
-# Its GID is the last number of uid_range: the allocator must skip it.
+# The mapped group, in the overlay's /etc/group (prov_group).  Its GID
+# is the last number of uid_range: the allocator must skip it.
 GRP_GID=$UMAX
 getent group "$GRP_GID" >/dev/null && bail "GID $GRP_GID is taken"
-printf '%s:x:%s:\n' "$GRP" "$GRP_GID" >>/etc/group
-printf '%s:!::\n' "$GRP" >>/etc/gshadow
+prov_group "$GRP" "$GRP_GID"
 # A local group named like a user to be: its private group would clash.
 printf '%s:x:%s:\n' "$G" "$((UMAX - 1))" >>/etc/group
 
@@ -180,23 +142,8 @@ PubkeyAuthentication yes
 AuthorizedKeysFile %h/.ssh/authorized_keys
 CFG
 ssh-keygen -q -t ed25519 -N '' -f "$TESTTMP/user_ed25519" || bail "ssh-keygen"
-SSH_OPTS=(-F /dev/null -p "$SSHD_PORT" -o UserKnownHostsFile=/dev/null
-	-o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=no
-	-o LogLevel=ERROR -o ConnectTimeout=10 -o ControlPath=none
-	-o PubkeyAuthentication=no -o NumberOfPasswordPrompts=1)
-SESSION_CMD='echo "U=$(id -u) G=$(id -gn) GS=$(id -Gn | tr " " ,) H=$HOME S=$(stat -c %U:%G:%a "$HOME") F=$(ls -A "$HOME" | tr "\n" ,)"'
-# ssh_pw METHOD USER PASSWORD: sets OUT and RC.
-ssh_pw() {
-	OUT=$(cd / && SSHPASS="$3" timeout 40 sshpass -e -P assword \
-		ssh "${SSH_OPTS[@]}" -o PreferredAuthentications="$1" \
-		"$2@127.0.0.1" "$SESSION_CMD" </dev/null 2>>"$TESTTMP/ssh.err")
-	RC=$?
-}
-field() { printf '%s\n' "$OUT" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-sshd_said() { grep -E "(Accepted|Failed) .* for (invalid user )?$1 from" "$SSHD_LOG" | tail -1; }
-has_record() { "$CTL" user show "$1" >/dev/null 2>&1; }
+prov_ssh_init
 acct_line() { grep "account user=$1 " "$OA2_LOG_CAPTURE" | tail -1; }
-prov_line() { grep "provision user=$1 " "$OA2_LOG_CAPTURE" | tail -1; }
 
 # pam_oauth2ctl check sees what provisioning needs, and says what is missing.
 out=$("$CTL" -c "$CONF" check 2>&1)
@@ -391,5 +338,5 @@ unlike "$log" 'Pr0vision|pam-basic-secret' "no password or secret in the logs"
 kill -TERM "$SSHD_PID" 2>/dev/null
 wait "$SSHD_PID" 2>/dev/null
 for u in "$A" "$C" "$D" "$E" "$F"; do rm -rf "${TESTTMP:?}/home/$u"; done
-is "$(real_stamp | tr '\n' ' ')" "$(printf '%s\n' "$REAL_BEFORE" | tr '\n' ' ')" "the machine's account files have none of the test's names; nsswitch.conf, the library directory, /var/lib and /home are as they were"
+is "$(prov_real_stamp | tr '\n' ' ')" "$(printf '%s\n' "$PROV_REAL_BEFORE" | tr '\n' ' ')" "the machine's account files have none of the test's names; nsswitch.conf, the library directory, /var/lib and /home are as they were"
 e2e_done
