@@ -99,7 +99,10 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
 	char ew[LOG_ESC_MAX], esub[LOG_ESC_MAX], em[LOG_ESC_MAX];
 	const char *sub = NULL;
 
-	if (lg != NULL && lg->claims != NULL &&
+	/* A plain OAuth 2 provider: its numeric user id (login.c). */
+	if (lg != NULL && cfg != NULL && cfg_plain_oauth2(cfg))
+		sub = NULL;
+	else if (lg != NULL && lg->claims != NULL &&
 	    claims_get_string(lg->claims, "sub", &sub) != 0)
 		sub = NULL;
 	/* Refused identity: the verified token's own subject. */
