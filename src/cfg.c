@@ -101,6 +101,8 @@ static const struct opt opts[] = {
 	{ "user_endpoint",      OPT_URL,    M(user_endpoint),      0, 0, false },
 	{ "user_id_claim",      OPT_STR,    M(user_id_claim),      0, 0, false },
 	{ "errors_with_200",    OPT_BOOL,   M(errors_with_200),    0, 0, false },
+	{ "orgs_endpoint",      OPT_URL,    M(orgs_endpoint),      0, 0, false },
+	{ "teams_endpoint",     OPT_URL,    M(teams_endpoint),     0, 0, false },
 };
 
 const char *const cfg_keys[] = {
@@ -117,12 +119,15 @@ const char *const cfg_keys[] = {
 	"audit_hash_sub", "required_claims", "min_uid",
 	"provision", "uid_claim", "provision_max_age",
 	"provider", "github_url", "user_endpoint", "user_id_claim",
-	"errors_with_200", NULL
+	"errors_with_200", "orgs_endpoint", "teams_endpoint", NULL
 };
 
 const struct cfg_source_info cfg_sources[CFG_SRC_COUNT] = {
 	[CFG_SRC_SCOPE] = { "scope", "a granted scope", true },
 	[CFG_SRC_CLAIM] = { "claim", "a value of groups_claim", false },
+	[CFG_SRC_ORG] = { "org", "an organisation of orgs_endpoint", false },
+	[CFG_SRC_TEAM] = { "team", "a team (ORG/SLUG) of teams_endpoint",
+	    false },
 };
 
 const char *
@@ -245,6 +250,8 @@ cfg_free(struct cfg **cp)
 	free(c->github_url);
 	free(c->user_endpoint);
 	free(c->user_id_claim);
+	free(c->orgs_endpoint);
+	free(c->teams_endpoint);
 	secret_wipe(c, sizeof(*c));
 	free(c);
 	*cp = NULL;
@@ -980,6 +987,20 @@ valid_format(const char *f)
 }
 
 bool
+cfg_uses_source(const struct cfg *c, enum cfg_source src)
+{
+	for (size_t i = 0; i < c->ngroup_map; i++) {
+		if (c->group_map[i].src == src)
+			return true;
+	}
+	for (size_t i = 0; i < c->nrequired; i++) {
+		if (c->required[i].src == src)
+			return true;
+	}
+	return false;
+}
+
+bool
 cfg_plain_oauth2(const struct cfg *c)
 {
 	return c->user_endpoint != NULL;
@@ -1031,6 +1052,14 @@ preset_github(struct cfg *c, const char *where, char *err, size_t errlen)
 		rc = dotcom ? preset_url(&c->user_endpoint,
 		    "https://api.github.com", "/user") :
 		    preset_url(&c->user_endpoint, base, "/api/v3/user");
+	if (rc == 0)
+		rc = dotcom ? preset_url(&c->orgs_endpoint,
+		    "https://api.github.com", "/user/orgs") :
+		    preset_url(&c->orgs_endpoint, base, "/api/v3/user/orgs");
+	if (rc == 0)
+		rc = dotcom ? preset_url(&c->teams_endpoint,
+		    "https://api.github.com", "/user/teams") :
+		    preset_url(&c->teams_endpoint, base, "/api/v3/user/teams");
 	if (rc == 0 && c->username_claim == NULL)
 		rc = set_string(&c->username_claim, "login", false);
 	if (rc == 0 && c->user_id_claim == NULL)
@@ -1061,11 +1090,24 @@ finish_plain(struct cfg *c, const char *where, char *err, size_t errlen)
 		    "github", where);
 	}
 	if (c->user_endpoint == NULL) {
-		if (c->user_id_claim != NULL || c->errors_with_200)
-			return fail(err, errlen, "%s: user_id_claim and "
-			    "errors_with_200 need user_endpoint", where);
+		if (c->user_id_claim != NULL || c->errors_with_200 ||
+		    c->orgs_endpoint != NULL || c->teams_endpoint != NULL)
+			return fail(err, errlen, "%s: user_id_claim, "
+			    "errors_with_200, orgs_endpoint and teams_endpoint "
+			    "need user_endpoint", where);
+		if (cfg_uses_source(c, CFG_SRC_ORG) ||
+		    cfg_uses_source(c, CFG_SRC_TEAM))
+			return fail(err, errlen, "%s: org: and team: need a "
+			    "provider without OpenID Connect (user_endpoint)",
+			    where);
 		return 0;
 	}
+	if (cfg_uses_source(c, CFG_SRC_ORG) && c->orgs_endpoint == NULL)
+		return fail(err, errlen, "%s: org: entries need "
+		    "orgs_endpoint", where);
+	if (cfg_uses_source(c, CFG_SRC_TEAM) && c->teams_endpoint == NULL)
+		return fail(err, errlen, "%s: team: entries need "
+		    "teams_endpoint", where);
 	/* No OpenID Connect: nothing to discover, no ID token to check. */
 	if (c->issuer != NULL || c->jwks_uri != NULL ||
 	    c->userinfo_endpoint != NULL)

@@ -42,6 +42,8 @@ enum cfg_otp {
 enum cfg_source {
 	CFG_SRC_SCOPE = 0,       /* a granted scope token (RFC 6749 §3.3) */
 	CFG_SRC_CLAIM,           /* a value of groups_claim */
+	CFG_SRC_ORG,             /* an organisation (orgs_endpoint: login) */
+	CFG_SRC_TEAM,            /* a team (teams_endpoint: ORG/SLUG) */
 	CFG_SRC_COUNT
 };
 
@@ -164,7 +166,12 @@ struct cfg {
 	char *user_endpoint;     /* the user API (GET with the access token) */
 	char *user_id_claim;     /* its numeric, stable id (audit line) */
 	bool errors_with_200;    /* token errors come with HTTP 200 */
+	char *orgs_endpoint;     /* memberships as org:LOGIN (membership.h) */
+	char *teams_endpoint;    /* memberships as team:ORG/SLUG */
 };
+
+/* Does a [groups] key or required_scopes entry name source src? */
+bool cfg_uses_source(const struct cfg *c, enum cfg_source src);
 
 /* Is this a plain OAuth 2 provider (identity from user_endpoint)? */
 bool cfg_plain_oauth2(const struct cfg *c);

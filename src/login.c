@@ -23,6 +23,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "login.h"
+#include "membership.h"
 #include "secret.h"
 #include "token.h"
 
@@ -84,6 +85,9 @@ login_clear(struct login *lg)
 	claims_free(&lg->claims);
 	free(lg->scope);
 	free(lg->audit_sub);
+	for (size_t i = 0; i < lg->nmembers; i++)
+		free(lg->members[i].value);
+	free(lg->members);
 	memset(lg, 0, sizeof(*lg));
 }
 
@@ -560,6 +564,12 @@ login_verify(struct login *lg, const struct token_response *tok)
 			lg->audit_sub = strdup(sub);
 		}
 		goto out;
+	}
+	/* Organisations and teams, when the mapping or a gate names them. */
+	if (cfg_plain_oauth2(lg->cfg)) {
+		rc = membership_fetch(lg, tok->access_token);
+		if (rc != 0)
+			goto out;
 	}
 	free(lg->scope);
 	/* RFC 6749 §5.1: an omitted scope is the scope requested. */

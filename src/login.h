@@ -35,6 +35,8 @@ struct login {
 	                           * was refused (for the audit line) */
 	char *scope;              /* granted scope (RFC 6749 §5.1) */
 	int requests;             /* HTTP requests made (for debug lines) */
+	struct cfg_value *members; /* org:/team: memberships (membership.h) */
+	size_t nmembers;
 	int64_t slow_interval;    /* a slow_down's new interval, else -1
 	                           * (errors_with_200 providers only) */
 };

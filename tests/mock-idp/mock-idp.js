@@ -624,6 +624,29 @@ function handleGhUser(ctx) {
   sendJson(ctx, 200, { login: c.login ?? who, id: c.id, type: 'User', name: c.name ?? null });
 }
 
+// GET /user/orgs and /user/teams: the user's claims "orgs" (["acme"]) and
+// "teams" ([{"org": "acme", "slug": "ops"}]), paginated as GitHub does:
+// per_page (default 30; scenario.gh_per_page overrides), page, and a Link
+// header with rel="next" and rel="last".
+function handleGhList(ctx, kind) {
+  const who = ghUser(ctx);
+  if (typeof who !== 'string') return;
+  const c = users[who].claims;
+  const all = kind === 'orgs' ?
+    (c.orgs || []).map((o) => ({ login: o, id: 1, url: `${baseUrl}/api/v3/orgs/${o}` })) :
+    (c.teams || []).map((t) => ({ slug: t.slug, name: t.slug, id: 1, organization: { login: t.org, id: 1 } }));
+  const q = new URL(ctx.req.url, baseUrl).searchParams;
+  const per = Math.max(1, Number(scenario.gh_per_page ?? q.get('per_page') ?? 30));
+  const page = Math.max(1, Number(q.get('page') ?? 1));
+  const last = Math.max(1, Math.ceil(all.length / per));
+  const headers = {};
+  if (page < last) {
+    const link = (p) => `<${baseUrl}${ctx.path}?per_page=${per}&page=${p}>`;
+    headers.link = `${link(page + 1)}; rel="next", ${link(last)}; rel="last"`;
+  }
+  sendJson(ctx, 200, all.slice((page - 1) * per, page * per), headers);
+}
+
 // The approval page a user opens: a form for the code; POST approves (or
 // denies with deny=1) as the user named in "as" (the mock has no sign-in).
 function handleGhDevicePage(ctx) {
@@ -718,6 +741,8 @@ function route(ctx) {
     '/login/oauth/access_token': ['POST', handleGhToken],
     '/login/device': ['GET POST', handleGhDevicePage],
     '/api/v3/user': ['GET', handleGhUser],
+    '/api/v3/user/orgs': ['GET', (c) => handleGhList(c, 'orgs')],
+    '/api/v3/user/teams': ['GET', (c) => handleGhList(c, 'teams')],
   };
   const r = routes[path];
   if (!r) return sendError(ctx, 404, 'not_found', `no route for ${path}`);

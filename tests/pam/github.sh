@@ -16,9 +16,21 @@ add_user "$BOB"
 
 # alice is GitHub user 1001, bob 1002; "renamed" is alice's account after
 # a rename, "squatter" a new account that took the name alice left.
+add_group() {
+	getent group "$1" >/dev/null || groupadd "$1" || bail "groupadd $1"
+	on_exit "groupdel $1"
+}
+for g in oa2gh_ops oa2gh_dev oa2gh_acme; do add_group "$g"; done
+getent group oa2gh_missing >/dev/null && bail "oa2gh_missing must not exist"
+
+# alice: in org acme (and three others, to page through) and in teams
+# acme/ops and other/ops; bob: in org acme, in no mapped team.
 cat >"$TESTTMP/users.json" <<JSON
-{ "$ALICE": { "password": "x", "scope": "read:user read:org", "claims": { "id": 1001 } },
-  "$BOB": { "password": "x", "scope": "read:user", "claims": { "id": 1002 } },
+{ "$ALICE": { "password": "x", "scope": "read:user read:org", "claims": { "id": 1001,
+    "orgs": ["zeta", "acme", "beta", "gamma"],
+    "teams": [{ "org": "other", "slug": "ops" }, { "org": "acme", "slug": "web" }, { "org": "acme", "slug": "ops" }] } },
+  "$BOB": { "password": "x", "scope": "read:user", "claims": { "id": 1002, "orgs": ["acme"],
+    "teams": [{ "org": "acme", "slug": "web" }] } },
   "renamed": { "password": "x", "scope": "read:user", "claims": { "login": "$ALICE-new", "id": 1001 } },
   "squatter": { "password": "x", "scope": "read:user", "claims": { "login": "$ALICE", "id": 2002 } },
   "noid": { "password": "x", "scope": "read:user", "claims": { "login": "$ALICE", "id": "1001" } } }
@@ -53,6 +65,29 @@ issuer = $MOCK_URL
 client_id = gh-client
 ca_file = $PKI/ca.pem
 CONF
+# Teams and organisations as groups, and a team as the gate.
+TEAMS="$TESTTMP/teams.conf"
+write_conf "$TEAMS" <<CONF
+provider = github
+github_url = $MOCK_URL
+client_id = gh-client
+ca_file = $PKI/ca.pem
+grants = device
+qr_code = no
+scope = read:user read:org
+required_scopes = team:acme/ops
+state_dir = $TESTTMP/state
+
+[groups]
+team:acme/ops = oa2gh_ops
+team:acme/dev = oa2gh_dev
+team:other/ops = oa2gh_missing
+org:acme = oa2gh_acme
+CONF
+write_service ghteams <<SVC
+auth    required @FAKEMODULE@ config=$TEAMS
+account required @FAKEMODULE@ config=$TEAMS
+SVC
 write_service gh <<SVC
 auth required @FAKEMODULE@ config=$CONF debug
 SVC
@@ -131,6 +166,46 @@ mock_reset
 mock_scenario '{"device_interval": 1, "device_poll_script": ["approve:noid"]}'
 is "$(device_run gh "$ALICE")" PAM_AUTHINFO_UNAVAIL "id as a string: a malformed user API answer"
 like "$(last_decision)" "reason=userinfo_malformed" "logged as userinfo_malformed"
+
+# ---------------------------------------------------------------- orgs, teams
+pamg() {
+	local svc=$1 user=$2; shift 2
+	: >"$OA2_FAKECLOCK_LOG"
+	printf '\n\n\n' | LD_PRELOAD="$LOGSHIM" setpriv --clear-groups "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$user" "$@" \
+		2>"$TESTTMP/prompts"
+}
+mock_reset
+mock_scenario "{\"device_interval\": 1, \"gh_per_page\": 1, \"device_poll_script\": [\"approve:$ALICE\"]}"
+out=$(pamg ghteams "$ALICE" auth acct setcred groups)
+like "$out" 'auth=PAM_SUCCESS' "in team acme/ops: authenticated"
+like "$out" 'acct=PAM_SUCCESS' "the team gate passes"
+is "$(echo "$out" | grep '^groups=' | tail -1)" "groups=oa2gh_acme,oa2gh_ops" \
+	"setcred: the mapped, existing groups of team acme/ops and org acme only"
+is "$(mock_count /api/v3/user/orgs)" 4 "orgs read over 4 pages (Link rel=next)"
+is "$(mock_count /api/v3/user/teams)" 3 "teams read over 3 pages"
+like "$(mock_last /api/v3/user/teams url)" "page=3" "the last page followed"
+like "$(grep 'oa2gh_missing' "$OA2_LOG_CAPTURE" | tail -1)" "oa2gh_missing" "a mapped group that does not exist is logged"
+
+mock_reset
+mock_scenario "{\"device_interval\": 1, \"device_poll_script\": [\"approve:$BOB\"]}"
+out=$(pamg ghteams "$BOB" auth acct setcred groups)
+like "$out" "^auth=PAM_AUTH_ERR" "in no mapped team: refused by the gate (authenticate)"
+like "$(grep decision "$OA2_LOG_CAPTURE" | tail -1)" "user=$BOB .*result=deny reason=missing_required .*missing=team:acme/ops" \
+	"logged: the missing team"
+is "$(echo "$out" | grep '^groups=' | tail -1)" "groups=" "no groups for a refused login"
+
+# More pages than MEMBERSHIP_MAX_PAGES (10): refused, not read in part.
+cat >"$TESTTMP/many.json" <<JSON
+{ "many": { "password": "x", "scope": "read:org", "claims": { "login": "$ALICE", "id": 1001,
+    "orgs": ["o1","o2","o3","o4","o5","o6","o7","o8","o9","o10","o11"], "teams": [{ "org": "acme", "slug": "ops" }] } } }
+JSON
+mock_ctl users "$(cat "$TESTTMP/many.json")" >/dev/null
+mock_reset
+mock_scenario '{"device_interval": 1, "gh_per_page": 1, "device_poll_script": ["approve:many"]}'
+out=$(pamg ghteams "$ALICE" auth)
+is "$out" "auth=PAM_AUTHINFO_UNAVAIL" "11 pages of orgs: refused (page cap)"
+like "$(grep decision "$OA2_LOG_CAPTURE" | tail -1)" "reason=memberships_too_many" "logged as memberships_too_many"
+is "$(mock_count /api/v3/user/orgs)" 10 "no more than 10 pages asked for"
 
 # ---------------------------------------------------------------- the 200 rule
 # Generic keys without errors_with_200: GitHub's 200 authorization_pending
