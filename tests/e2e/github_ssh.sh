@@ -123,6 +123,7 @@ approve() {
 }
 # login NAME USER AS: one ssh login approved as AS; sets RC and SCREEN.
 login() {
+	STEPS=none
 	gh_ssh "$1" "$2"
 	read_gh_prompt "$1" || { RC=noprompt; SCREEN=$(term_screen "$1" -J); return; }
 	STEPS=$(approve "$URL" "$CODE" "$3")
