@@ -216,9 +216,9 @@ is "$(device_run ghgeneric "$ALICE")" PAM_AUTHINFO_UNAVAIL "generic keys, no err
 like "$(last_decision)" "reason=malformed_token_response" "logged as malformed_token_response"
 
 mock_reset
-mock_scenario "{\"device_interval\": 2, \"device_poll_script\": [\"authorization_pending\", \"approve:$ALICE\"]}"
-is "$(device_run ghgeneric200 "$ALICE")" PAM_SUCCESS "generic keys with errors_with_200: pending, then approved"
-is "$(sleeps)" "sleep 2000" "pending in HTTP 200 understood"
+mock_scenario "{\"device_interval\": 2, \"device_poll_script\": [\"authorization_pending\", \"authorization_pending\", \"approve:$ALICE\"]}"
+is "$(device_run ghgeneric200 "$ALICE")" PAM_SUCCESS "generic keys with errors_with_200: pending twice, then approved"
+is "$(sleeps)" "sleep 2000 sleep 2000" "pending in HTTP 200 understood (the interval, not a back-off)"
 
 # A standard (OpenID) provider's 200 with an error member stays malformed.
 mock_reset
