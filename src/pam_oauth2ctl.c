@@ -607,6 +607,14 @@ print_groups(struct ctl *c, const struct cfg *cfg, const char *user,
 		    why != NULL ? why : "error", pam_name(rc));
 		return rc;
 	}
+	/* org:/team: of a plain OAuth 2 provider, as the module adds them. */
+	for (size_t i = 0; rc == 0 && i < lg->nmembers; i++)
+		rc = grant_add(g, lg->members[i].src, lg->members[i].value,
+		    NULL);
+	if (rc != 0) {
+		grant_free(&g);
+		return rc;
+	}
 	buf[0] = '\0';
 	for (size_t i = 0; i < g->n; i++) {
 		size_t l = strlen(buf);
