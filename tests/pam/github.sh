@@ -115,6 +115,14 @@ device_run() {
 sleeps() { tr '\n' ' ' <"$OA2_FAKECLOCK_LOG" | sed 's/ $//'; }
 last_decision() { grep 'decision' "$OA2_LOG_CAPTURE" | tail -1; }
 
+# ---------------------------------------------------------------- the mock
+# The mock behaves as GitHub documents (what the module must cope with).
+mock_reset
+ct=$(curl -sS --cacert "$PKI/ca.pem" -o /dev/null -w '%{content_type}' -d client_id=gh-client "$MOCK_URL/login/device/code")
+like "$ct" "^application/x-www-form-urlencoded" "mock: the device code endpoint answers form-encoded without Accept: application/json"
+st=$(curl -sS --cacert "$PKI/ca.pem" -o /dev/null -w '%{http_code}' -A '' -H 'Authorization: Bearer x' "$MOCK_URL/api/v3/user")
+is "$st" 403 "mock: the user API refuses a request without User-Agent"
+
 # ---------------------------------------------------------------- approved
 mock_reset
 mock_scenario "{\"device_interval\": 2, \"slow_down_interval\": 13, \"device_poll_script\": [\"authorization_pending\", \"slow_down\", \"approve:$ALICE\"]}"
