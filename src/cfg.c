@@ -96,6 +96,13 @@ static const struct opt opts[] = {
 	{ "uid_claim",          OPT_STR,    M(uid_claim),          0, 0, false },
 	{ "provision_max_age",  OPT_LONG,   M(provision_max_age),  3600,
 	    315360000, false },
+	{ "provider",           OPT_STR,    M(provider),           0, 0, false },
+	{ "github_url",         OPT_URL,    M(github_url),         0, 0, false },
+	{ "user_endpoint",      OPT_URL,    M(user_endpoint),      0, 0, false },
+	{ "user_id_claim",      OPT_STR,    M(user_id_claim),      0, 0, false },
+	{ "errors_with_200",    OPT_BOOL,   M(errors_with_200),    0, 0, false },
+	{ "orgs_endpoint",      OPT_URL,    M(orgs_endpoint),      0, 0, false },
+	{ "teams_endpoint",     OPT_URL,    M(teams_endpoint),     0, 0, false },
 };
 
 const char *const cfg_keys[] = {
@@ -110,12 +117,17 @@ const char *const cfg_keys[] = {
 	"debug", "use_first_pass", "try_first_pass", "groups_claim",
 	"required_scopes", "allow_gid0", "group_sync", "state_dir",
 	"audit_hash_sub", "required_claims", "min_uid",
-	"provision", "uid_claim", "provision_max_age", NULL
+	"provision", "uid_claim", "provision_max_age",
+	"provider", "github_url", "user_endpoint", "user_id_claim",
+	"errors_with_200", "orgs_endpoint", "teams_endpoint", NULL
 };
 
 const struct cfg_source_info cfg_sources[CFG_SRC_COUNT] = {
 	[CFG_SRC_SCOPE] = { "scope", "a granted scope", true },
 	[CFG_SRC_CLAIM] = { "claim", "a value of groups_claim", false },
+	[CFG_SRC_ORG] = { "org", "an organisation of orgs_endpoint", false },
+	[CFG_SRC_TEAM] = { "team", "a team (ORG/SLUG) of teams_endpoint",
+	    false },
 };
 
 const char *
@@ -234,6 +246,12 @@ cfg_free(struct cfg **cp)
 	}
 	free(c->group_map);
 	free(c->uid_claim);
+	free(c->provider);
+	free(c->github_url);
+	free(c->user_endpoint);
+	free(c->user_id_claim);
+	free(c->orgs_endpoint);
+	free(c->teams_endpoint);
 	secret_wipe(c, sizeof(*c));
 	free(c);
 	*cp = NULL;
@@ -968,6 +986,160 @@ valid_format(const char *f)
 	return has_u;
 }
 
+bool
+cfg_uses_source(const struct cfg *c, enum cfg_source src)
+{
+	for (size_t i = 0; i < c->ngroup_map; i++) {
+		if (c->group_map[i].src == src)
+			return true;
+	}
+	for (size_t i = 0; i < c->nrequired; i++) {
+		if (c->required[i].src == src)
+			return true;
+	}
+	return false;
+}
+
+bool
+cfg_plain_oauth2(const struct cfg *c)
+{
+	return c->user_endpoint != NULL;
+}
+
+/* base + path into *slot, unless the key was set. */
+static int
+preset_url(char **slot, const char *base, const char *path)
+{
+	size_t bl = strlen(base), pl = strlen(path);
+
+	if (*slot != NULL)
+		return 0;
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	*slot = malloc(bl + pl + 1);
+	if (*slot == NULL)
+		return OA2_ERR_NOMEM;
+	memcpy(*slot, base, bl);
+	memcpy(*slot + bl, path, pl + 1);
+	return 0;
+}
+
+/*
+ * provider = github: the endpoints of github.com, or of the GitHub
+ * Enterprise Server at github_url (its REST API under /api/v3), the
+ * identity in "login" and "id", errors with HTTP 200, the device grant.
+ * Keys set explicitly win over the preset.
+ */
+static int
+preset_github(struct cfg *c, const char *where, char *err, size_t errlen)
+{
+	const char *base = c->github_url != NULL ? c->github_url :
+	    "https://github.com";
+	bool dotcom = strcmp(base, "https://github.com") == 0 ||
+	    strcmp(base, "https://github.com/") == 0;
+	int rc;
+
+	if (c->issuer != NULL || c->jwks_uri != NULL ||
+	    c->userinfo_endpoint != NULL)
+		return fail(err, errlen, "%s: provider github has no issuer, "
+		    "jwks_uri or userinfo_endpoint", where);
+	rc = preset_url(&c->device_authorization_endpoint, base,
+	    "/login/device/code");
+	if (rc == 0)
+		rc = preset_url(&c->token_endpoint, base,
+		    "/login/oauth/access_token");
+	if (rc == 0)
+		rc = dotcom ? preset_url(&c->user_endpoint,
+		    "https://api.github.com", "/user") :
+		    preset_url(&c->user_endpoint, base, "/api/v3/user");
+	if (rc == 0)
+		rc = dotcom ? preset_url(&c->orgs_endpoint,
+		    "https://api.github.com", "/user/orgs") :
+		    preset_url(&c->orgs_endpoint, base, "/api/v3/user/orgs");
+	if (rc == 0)
+		rc = dotcom ? preset_url(&c->teams_endpoint,
+		    "https://api.github.com", "/user/teams") :
+		    preset_url(&c->teams_endpoint, base, "/api/v3/user/teams");
+	if (rc == 0 && c->username_claim == NULL)
+		rc = set_string(&c->username_claim, "login", false);
+	if (rc == 0 && c->user_id_claim == NULL)
+		rc = set_string(&c->user_id_claim, "id", false);
+	if (rc == 0 && c->scope == NULL)
+		rc = set_string(&c->scope, "read:user", false);
+	if (rc != 0)
+		return rc;
+	c->errors_with_200 = true;
+	return 0;
+}
+
+/* The checks of a plain OAuth 2 provider (user_endpoint set). */
+static int
+finish_plain(struct cfg *c, const char *where, char *err, size_t errlen)
+{
+	int rc;
+
+	if (c->provider != NULL) {
+		if (strcmp(c->provider, "github") != 0)
+			return fail(err, errlen, "%s: provider must be github "
+			    "(or unset)", where);
+		rc = preset_github(c, where, err, errlen);
+		if (rc != 0)
+			return rc;
+	} else if (c->github_url != NULL) {
+		return fail(err, errlen, "%s: github_url needs provider = "
+		    "github", where);
+	}
+	if (c->user_endpoint == NULL) {
+		if (c->user_id_claim != NULL || c->errors_with_200 ||
+		    c->orgs_endpoint != NULL || c->teams_endpoint != NULL)
+			return fail(err, errlen, "%s: user_id_claim, "
+			    "errors_with_200, orgs_endpoint and teams_endpoint "
+			    "need user_endpoint", where);
+		if (cfg_uses_source(c, CFG_SRC_ORG) ||
+		    cfg_uses_source(c, CFG_SRC_TEAM))
+			return fail(err, errlen, "%s: org: and team: need a "
+			    "provider without OpenID Connect (user_endpoint)",
+			    where);
+		return 0;
+	}
+	if (cfg_uses_source(c, CFG_SRC_ORG) && c->orgs_endpoint == NULL)
+		return fail(err, errlen, "%s: org: entries need "
+		    "orgs_endpoint", where);
+	if (cfg_uses_source(c, CFG_SRC_TEAM) && c->teams_endpoint == NULL)
+		return fail(err, errlen, "%s: team: entries need "
+		    "teams_endpoint", where);
+	/* No OpenID Connect: nothing to discover, no ID token to check. */
+	if (c->issuer != NULL || c->jwks_uri != NULL ||
+	    c->userinfo_endpoint != NULL)
+		return fail(err, errlen, "%s: user_endpoint (a provider "
+		    "without OpenID Connect) excludes issuer, jwks_uri and "
+		    "userinfo_endpoint", where);
+	if (c->token_endpoint == NULL)
+		return fail(err, errlen, "%s: user_endpoint needs "
+		    "token_endpoint", where);
+	if (cfg_allows(c, CFG_GRANT_DEVICE) &&
+	    c->device_authorization_endpoint == NULL)
+		return fail(err, errlen, "%s: user_endpoint with the device "
+		    "grant needs device_authorization_endpoint", where);
+	/* The access token is the identity: never kept, not even hashed. */
+	if (c->offline_cache)
+		return fail(err, errlen, "%s: offline_cache is not available "
+		    "with user_endpoint", where);
+	if (c->provision)
+		return fail(err, errlen, "%s: provision is not available "
+		    "with user_endpoint", where);
+	if (c->user_id_claim == NULL &&
+	    (rc = set_string(&c->user_id_claim, "id", false)) != 0)
+		return rc;
+	if (c->username_claim == NULL &&
+	    (rc = set_string(&c->username_claim, "login", false)) != 0)
+		return rc;
+	if (c->scope == NULL && (rc = set_string(&c->scope, "read:user",
+	    false)) != 0)
+		return rc;
+	return 0;
+}
+
 int
 cfg_finish(struct cfg *c, char *err, size_t errlen)
 {
@@ -977,7 +1149,10 @@ cfg_finish(struct cfg *c, char *err, size_t errlen)
 
 	if (c->client_id == NULL)
 		return fail(err, errlen, "%s: client_id is required", where);
-	if (c->issuer == NULL)
+	rc = finish_plain(c, where, err, errlen);
+	if (rc != 0)
+		return rc;
+	if (c->issuer == NULL && !cfg_plain_oauth2(c))
 		return fail(err, errlen, "%s: issuer is required", where);
 	if (c->client_secret != NULL && c->client_secret_file != NULL)
 		return fail(err, errlen,

@@ -42,6 +42,8 @@ enum cfg_otp {
 enum cfg_source {
 	CFG_SRC_SCOPE = 0,       /* a granted scope token (RFC 6749 §3.3) */
 	CFG_SRC_CLAIM,           /* a value of groups_claim */
+	CFG_SRC_ORG,             /* an organisation (orgs_endpoint: login) */
+	CFG_SRC_TEAM,            /* a team (teams_endpoint: ORG/SLUG) */
 	CFG_SRC_COUNT
 };
 
@@ -156,7 +158,23 @@ struct cfg {
 	bool provision;          /* create the account at a verified login */
 	char *uid_claim;         /* dotted claim path holding the UID */
 	long provision_max_age;  /* seconds not seen at the IdP before refusal */
+	/* A plain OAuth 2 provider (no OpenID Connect): user_endpoint set
+	 * means no discovery, no JWKS, no ID token; the identity is the
+	 * user API's answer to the access token (docs/providers/github.md). */
+	char *provider;          /* "github": a preset of the keys below */
+	char *github_url;        /* github.com or a GitHub Enterprise Server */
+	char *user_endpoint;     /* the user API (GET with the access token) */
+	char *user_id_claim;     /* its numeric, stable id (audit line) */
+	bool errors_with_200;    /* token errors come with HTTP 200 */
+	char *orgs_endpoint;     /* memberships as org:LOGIN (membership.h) */
+	char *teams_endpoint;    /* memberships as team:ORG/SLUG */
 };
+
+/* Does a [groups] key or required_scopes entry name source src? */
+bool cfg_uses_source(const struct cfg *c, enum cfg_source src);
+
+/* Is this a plain OAuth 2 provider (identity from user_endpoint)? */
+bool cfg_plain_oauth2(const struct cfg *c);
 
 #define CFG_PROVISION_MAX_AGE (30L * 86400)
 

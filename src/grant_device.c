@@ -173,9 +173,19 @@ authorize(struct login *lg, struct device_auth *d)
 
 	form_add(&f, "scope", lg->cfg->scope);
 	rc = login_post(lg, lg->ep.device, &f, &resp);
+	if (rc == 0 && resp.status == 200 && lg->cfg->errors_with_200) {
+		int64_t unused;
+
+		rc = token_classify_200(resp.body, resp.len, lg->errcode,
+		    sizeof(lg->errcode), &unused, &lg->why);
+		if (rc != 1)
+			goto out;
+		rc = 0;
+	}
 	if (rc == 0)
 		rc = device_parse(resp.status, resp.body, resp.len, d,
 		    lg->errcode, sizeof(lg->errcode), &lg->why);
+out:
 	http_response_clear(&resp);
 	return rc;
 }
@@ -236,8 +246,12 @@ poll(struct login *lg, const struct device_auth *d, int64_t deadline)
 			backoff = 0;
 		} else if (strcmp(lg->errcode, "slow_down") == 0) {
 			/* §3.5: add 5 seconds for this and all later
-			 * requests. */
-			interval += 5;
+			 * requests; a provider that names the new interval
+			 * (GitHub, errors_with_200) is followed. */
+			if (lg->slow_interval > interval)
+				interval = lg->slow_interval;
+			else
+				interval += 5;
 			if (interval > DEVICE_MAX_INTERVAL)
 				interval = DEVICE_MAX_INTERVAL;
 			backoff = 0;

@@ -41,6 +41,7 @@ struct sink {
 	size_t cap;
 	bool too_big;
 	long max_age;
+	char next[HTTP_MAX_LINK];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -189,7 +190,43 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Header reader: only Cache-Control max-age is of interest. */
+/*
+ * The rel="next" target of a Link header line (RFC 8288, as GitHub
+ * paginates: <URL>; rel="next", <URL>; rel="last") into out; nothing when
+ * there is none or it does not fit.
+ */
+static void
+link_next(const char *line, char *out, size_t outlen)
+{
+	const char *p = line, *lt, *gt, *end;
+
+	while ((lt = strchr(p, '<')) != NULL) {
+		gt = strchr(lt, '>');
+		if (gt == NULL)
+			return;
+		end = strchr(gt, ',');
+		if (end == NULL)
+			end = gt + strlen(gt);
+		/* the parameters of this link, up to the next one */
+		for (const char *q = gt; q + 10 <= end; q++) {
+			if (strncmp(q, "rel=\"next\"", 10) == 0 ||
+			    (strncmp(q, "rel=next", 8) == 0 &&
+			    (q + 8 == end || q[8] == ';' || q[8] == ' ' ||
+			    q[8] == '\r' || q[8] == '\n'))) {
+				size_t n = (size_t)(gt - lt - 1);
+
+				if (n > 0 && n < outlen) {
+					memcpy(out, lt + 1, n);
+					out[n] = '\0';
+				}
+				return;
+			}
+		}
+		p = end;
+	}
+}
+
+/* Header reader: Cache-Control max-age and Link rel="next". */
 static size_t
 header_cb(char *data, size_t size, size_t nitems, void *arg)
 {
@@ -197,6 +234,17 @@ header_cb(char *data, size_t size, size_t nitems, void *arg)
 	size_t n = size * nitems;
 	char line[256];
 	const char *p;
+
+	if (n < HTTP_MAX_LINK + 32 && n > 5 &&
+	    strncasecmp(data, "link:", 5) == 0) {
+		char link[HTTP_MAX_LINK + 32];
+
+		memcpy(link, data, n);
+		link[n] = '\0';
+		s->next[0] = '\0';
+		link_next(link + 5, s->next, sizeof(s->next));
+		return n;
+	}
 
 	if (n < sizeof(line) && n > 14 &&
 	    strncasecmp(data, "cache-control:", 14) == 0) {
@@ -273,6 +321,7 @@ http_response_clear(struct http_response *resp)
 	resp->len = 0;
 	resp->status = 0;
 	resp->max_age = -1;
+	resp->next[0] = '\0';
 }
 
 /* Free a header list whose strings may hold credentials. */
@@ -391,7 +440,7 @@ perform(struct http *h, const char *url, const char *body, size_t len,
     struct curl_slist *headers, struct http_response *resp,
     const char **why)
 {
-	struct sink s = { .max_age = -1 };
+	struct sink s = { .max_age = -1, .next = "" };
 	CURL *c = h->curl;
 	CURLcode rc;
 	long remaining, status = 0;
@@ -475,6 +524,7 @@ perform(struct http *h, const char *url, const char *body, size_t len,
 	}
 	resp->status = status;
 	resp->max_age = s.max_age;
+	memcpy(resp->next, s.next, sizeof(resp->next));
 	if (s.buf == NULL) {
 		s.buf = calloc(1, 1);
 		if (s.buf == NULL) {

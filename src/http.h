@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define HTTP_MAX_BODY (256 * 1024)
+#define HTTP_MAX_LINK 1024
 
 struct http;
 
@@ -29,6 +30,8 @@ struct http_response {
 	char *body;                /* NUL-terminated, wiped on clear */
 	size_t len;
 	long max_age;              /* Cache-Control max-age, -1 if none */
+	char next[HTTP_MAX_LINK];  /* the Link header's rel="next" URL
+	                            * (RFC 8288), "" if none or too long */
 };
 
 /* A client for one login (connections are reused between requests).

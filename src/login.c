@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -22,6 +23,7 @@
 #include "jwt.h"
 #include "log.h"
 #include "login.h"
+#include "membership.h"
 #include "secret.h"
 #include "token.h"
 
@@ -83,6 +85,9 @@ login_clear(struct login *lg)
 	claims_free(&lg->claims);
 	free(lg->scope);
 	free(lg->audit_sub);
+	for (size_t i = 0; i < lg->nmembers; i++)
+		free(lg->members[i].value);
+	free(lg->members);
 	memset(lg, 0, sizeof(*lg));
 }
 
@@ -199,6 +204,17 @@ login_endpoints(struct login *lg)
 
 	if (lg->have_ep)
 		return 0;
+	/* A plain OAuth 2 provider: configured endpoints only (cfg_finish
+	 * checked they are there), no discovery, no JWKS. */
+	if (cfg_plain_oauth2(c)) {
+		rc = prefer(&lg->ep.token, c->token_endpoint);
+		if (rc == 0)
+			rc = prefer(&lg->ep.device,
+			    c->device_authorization_endpoint);
+		if (rc == 0)
+			lg->have_ep = 1;
+		return rc;
+	}
 	for (int i = 0; i < c->ngrants; i++) {
 		if (c->grants[i] == CFG_GRANT_DEVICE &&
 		    c->device_authorization_endpoint == NULL)
@@ -270,8 +286,16 @@ login_token_request(struct login *lg, const char *url, struct form *f,
 	struct http_response resp = { 0 };
 	int rc;
 
+	lg->slow_interval = -1;
+	memset(tok, 0, sizeof(*tok));
+	tok->expires_in = -1;
 	rc = login_post(lg, url, f, &resp);
-	if (rc == 0) {
+	if (rc == 0 && resp.status == 200 && lg->cfg->errors_with_200)
+		rc = token_classify_200(resp.body, resp.len, lg->errcode,
+		    sizeof(lg->errcode), &lg->slow_interval, &lg->why);
+	else if (rc == 0)
+		rc = 1;
+	if (rc == 1) {
 		rc = token_parse(resp.status, resp.body, resp.len, tok,
 		    lg->errcode, sizeof(lg->errcode), &lg->why);
 		log_debug(lg->log, "token endpoint: status=%ld result=%s",
@@ -414,23 +438,26 @@ verify_id_token(struct login *lg, const char *id_token,
 	return rc;
 }
 
-/* Ask the userinfo endpoint (OpenID Connect Core §5.3) who this is. */
+/* Ask the userinfo endpoint (OpenID Connect Core §5.3), or the user API
+ * of a plain OAuth 2 provider (user_endpoint), who this is. */
 static int
 fetch_userinfo(struct login *lg, const char *access_token,
     struct claims **out)
 {
 	struct http_response resp = { 0 };
 	const char *sub = NULL;
+	const char *url = cfg_plain_oauth2(lg->cfg) ?
+	    lg->cfg->user_endpoint : lg->ep.userinfo;
+	int64_t id = 0;
 	int rc;
 
 	*out = NULL;
-	if (lg->ep.userinfo == NULL) {
+	if (url == NULL) {
 		lg->why = "no_identity";
 		return OA2_ERR_TOKEN;
 	}
 	lg->requests++;
-	rc = http_get(lg->http, lg->ep.userinfo, access_token, &resp,
-	    &lg->why);
+	rc = http_get(lg->http, url, access_token, &resp, &lg->why);
 	if (rc != 0)
 		goto out;
 	/* The classes of token_classify(): the access token just issued
@@ -452,7 +479,15 @@ fetch_userinfo(struct login *lg, const char *access_token,
 		goto out;
 	}
 	rc = claims_parse(resp.body, resp.len, out);
-	if (rc == 0 && claims_get_string(*out, "sub", &sub) != 0) {
+	if (rc == 0 && cfg_plain_oauth2(lg->cfg)) {
+		/* The stable identity: a positive integer (a login can be
+		 * renamed; the audit line carries the id). */
+		if (claims_get_int64(*out, lg->cfg->user_id_claim, &id) != 0 ||
+		    id <= 0) {
+			claims_free(out);
+			rc = OA2_ERR_BAD_RESPONSE;
+		}
+	} else if (rc == 0 && claims_get_string(*out, "sub", &sub) != 0) {
 		claims_free(out);
 		rc = OA2_ERR_BAD_RESPONSE;
 	}
@@ -463,6 +498,22 @@ out:
 	return rc;
 }
 
+/* The numeric id of a plain provider's user as the audit subject (the
+ * audit line's sub=, for an allowed and for a refused login alike). */
+static int
+plain_subject(struct login *lg, const struct claims *c)
+{
+	char buf[32];
+	int64_t id = 0;
+
+	if (claims_get_int64(c, lg->cfg->user_id_claim, &id) != 0)
+		return OA2_ERR_BAD_RESPONSE;
+	snprintf(buf, sizeof(buf), "%lld", (long long)id);
+	free(lg->audit_sub);
+	lg->audit_sub = strdup(buf);
+	return lg->audit_sub == NULL ? OA2_ERR_NOMEM : 0;
+}
+
 int
 login_verify(struct login *lg, const struct token_response *tok)
 {
@@ -470,7 +521,7 @@ login_verify(struct login *lg, const struct token_response *tok)
 	const char *s1 = NULL, *s2 = NULL, *v = NULL;
 	int rc;
 
-	if (tok->id_token != NULL) {
+	if (tok->id_token != NULL && !cfg_plain_oauth2(lg->cfg)) {
 		rc = verify_id_token(lg, tok->id_token, &idc);
 		if (rc != 0)
 			goto out;
@@ -497,16 +548,28 @@ login_verify(struct login *lg, const struct token_response *tok)
 		if (rc != 0)
 			goto out;
 	}
+	if (cfg_plain_oauth2(lg->cfg)) {
+		rc = plain_subject(lg, idc);
+		if (rc != 0)
+			goto out;
+	}
 	rc = identity_bind(idc, lg->cfg->username_claim, lg->user, &lg->why);
 	if (rc != 0) {
 		/* A genuine token for someone else: say whose in the audit. */
 		const char *sub = NULL;
 
-		if (claims_get_string(idc, "sub", &sub) == 0) {
+		if (!cfg_plain_oauth2(lg->cfg) &&
+		    claims_get_string(idc, "sub", &sub) == 0) {
 			free(lg->audit_sub);
 			lg->audit_sub = strdup(sub);
 		}
 		goto out;
+	}
+	/* Organisations and teams, when the mapping or a gate names them. */
+	if (cfg_plain_oauth2(lg->cfg)) {
+		rc = membership_fetch(lg, tok->access_token);
+		if (rc != 0)
+			goto out;
 	}
 	free(lg->scope);
 	/* RFC 6749 §5.1: an omitted scope is the scope requested. */
@@ -514,6 +577,13 @@ login_verify(struct login *lg, const struct token_response *tok)
 	if (lg->scope == NULL) {
 		rc = OA2_ERR_NOMEM;
 		goto out;
+	}
+	/* GitHub lists the granted scopes with commas. */
+	if (cfg_plain_oauth2(lg->cfg)) {
+		for (char *p = lg->scope; *p != '\0'; p++) {
+			if (*p == ',')
+				*p = ' ';
+		}
 	}
 	claims_free(&lg->claims);
 	lg->claims = idc;

@@ -35,6 +35,10 @@ struct login {
 	                           * was refused (for the audit line) */
 	char *scope;              /* granted scope (RFC 6749 §5.1) */
 	int requests;             /* HTTP requests made (for debug lines) */
+	struct cfg_value *members; /* org:/team: memberships (membership.h) */
+	size_t nmembers;
+	int64_t slow_interval;    /* a slow_down's new interval, else -1
+	                           * (errors_with_200 providers only) */
 };
 
 /* Start a login for the PAM user: deadline, HTTP client, formatted user.
@@ -61,14 +65,17 @@ int login_post(struct login *lg, const char *url, struct form *f,
  * POST form f to the token endpoint with this client's authentication
  * (RFC 6749 §2.3.1 Basic, or client_id/client_secret in the body) and
  * parse the answer into *tok.  f is wiped.  Returns 0 or OA2_ERR_*;
- * the IdP's error code, if any, is in lg->errcode.
+ * the IdP's error code, if any, is in lg->errcode.  With errors_with_200
+ * a 200 carrying an "error" member is that error (token_classify_200).
  */
 int login_token_request(struct login *lg, const char *url, struct form *f,
     struct token_response *tok);
 
 /*
  * Turn a token response into a verified identity bound to lg->user:
- * verify the ID token (or ask userinfo with the access token when there
+ * with user_endpoint (a plain OAuth 2 provider) only its answer to the
+ * access token counts, the ID token is ignored; otherwise verify the ID
+ * token (or ask userinfo with the access token when there
  * is none, or when it lacks the username claim), then compare the claim.
  * Keeps the granted scope.  Returns 0, OA2_ERR_TOKEN, OA2_ERR_UNAVAIL,
  * OA2_ERR_BAD_RESPONSE, OA2_ERR_CLIENT (userinfo answered 429) or

@@ -135,11 +135,19 @@ outage_note(const char *dir, const char *issuer, long window, int rc,
 		(void)unlink(path);
 }
 
+/* The provider the note is about: its issuer, or for a plain OAuth 2
+ * provider (no issuer) its token endpoint. */
+static const char *
+outage_key(const struct cfg *cfg)
+{
+	return cfg->issuer != NULL ? cfg->issuer : cfg->token_endpoint;
+}
+
 int
 outage_before(const struct cfg *cfg, const struct log_ctx *lc,
     const char **why)
 {
-	if (outage_check(cfg->cache_dir, cfg->issuer, cfg->outage_window,
+	if (outage_check(cfg->cache_dir, outage_key(cfg), cfg->outage_window,
 	    clock_wall()) == 0)
 		return 0;
 	log_debug(lc, "the IdP could not be asked less than %ld s ago "
@@ -157,6 +165,6 @@ outage_after(const struct cfg *cfg, const struct log_ctx *lc,
 		log_msg(lc, LOG_WARNING, "the IdP could not be asked (%s): "
 		    "logins in the next %ld s fail at once (outage_window)",
 		    lg->why != NULL ? lg->why : "-", cfg->outage_window);
-	outage_note(cfg->cache_dir, cfg->issuer, cfg->outage_window, rc,
+	outage_note(cfg->cache_dir, outage_key(cfg), cfg->outage_window, rc,
 	    lg->why, lg->errcode, clock_wall());
 }

@@ -99,7 +99,10 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
 	char ew[LOG_ESC_MAX], esub[LOG_ESC_MAX], em[LOG_ESC_MAX];
 	const char *sub = NULL;
 
-	if (lg != NULL && lg->claims != NULL &&
+	/* A plain OAuth 2 provider: its numeric user id (login.c). */
+	if (lg != NULL && cfg != NULL && cfg_plain_oauth2(cfg))
+		sub = NULL;
+	else if (lg != NULL && lg->claims != NULL &&
 	    claims_get_string(lg->claims, "sub", &sub) != 0)
 		sub = NULL;
 	/* Refused identity: the verified token's own subject. */
@@ -165,6 +168,15 @@ gate_login(const struct cfg *cfg, const struct log_ctx *lc,
 	rc = grant_from_login(cfg, lc, user, lg->scope, lg->claims, &g, why);
 	if (rc != 0)
 		goto out;
+	/* org:/team: values of a plain OAuth 2 provider (membership.h). */
+	for (size_t i = 0; i < lg->nmembers; i++) {
+		bool dropped = false;
+
+		rc = grant_add(g, lg->members[i].src, lg->members[i].value,
+		    &dropped);
+		if (rc != 0)
+			goto out;
+	}
 	if (groups_check_required(cfg, g, missing, missing_len) != 0) {
 		rc = OA2_ERR_DENIED;
 		*why = "missing_required";

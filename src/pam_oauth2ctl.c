@@ -420,7 +420,12 @@ cmd_check(struct ctl *c)
 	if (cfg->client_secret_file != NULL)
 		check_file_mode(c, "client_secret_file",
 		    cfg->client_secret_file);
-	say("issuer: %s", cfg->issuer);
+	if (cfg_plain_oauth2(cfg))
+		say("provider without OpenID Connect: identity from %s "
+		    "(%s, id in %s)", cfg->user_endpoint, cfg->username_claim,
+		    cfg->user_id_claim);
+	else
+		say("issuer: %s", cfg->issuer);
 	say("client_id: %s, client authentication: %s", cfg->client_id,
 	    cfg->client_auth == CFG_AUTH_BASIC ? "basic (secret set)" :
 	    cfg->client_auth == CFG_AUTH_POST ? "post (secret set)" :
@@ -444,7 +449,9 @@ cmd_check(struct ctl *c)
 	check_trust(c, &lg);
 	/* Always ask the network: the cache would hide a broken IdP. */
 	lg.cache_dir = NULL;
-	if (cfg->token_endpoint == NULL || cfg->jwks_uri == NULL ||
+	if (cfg_plain_oauth2(cfg)) {
+		say("discovery: none (a provider without OpenID Connect)");
+	} else if (cfg->token_endpoint == NULL || cfg->jwks_uri == NULL ||
 	    (cfg_allows(cfg, CFG_GRANT_DEVICE) &&
 	    cfg->device_authorization_endpoint == NULL)) {
 		url = discovery_url(cfg->issuer);
@@ -460,7 +467,8 @@ cmd_check(struct ctl *c)
 		goto out;
 	}
 	say("  token endpoint:    %s", lg.ep.token);
-	say("  JWKS:              %s", lg.ep.jwks);
+	say("  JWKS:              %s", lg.ep.jwks != NULL ? lg.ep.jwks :
+	    "(none)");
 	say("  userinfo endpoint: %s", lg.ep.userinfo != NULL ?
 	    lg.ep.userinfo : "(none)");
 	say("  device endpoint:   %s", lg.ep.device != NULL ?
@@ -468,6 +476,8 @@ cmd_check(struct ctl *c)
 	if (cfg_allows(cfg, CFG_GRANT_DEVICE) && lg.ep.device == NULL)
 		problem(c, "grants include device, but %s",
 		    plain("no_device_endpoint"));
+	if (cfg_plain_oauth2(cfg))
+		goto out;
 	rc = login_jwks_check(&lg, &nkeys);
 	if (rc != 0) {
 		problem(c, "JWKS %s failed (%s): %s", lg.ep.jwks, lg.why,
@@ -597,6 +607,14 @@ print_groups(struct ctl *c, const struct cfg *cfg, const char *user,
 		    why != NULL ? why : "error", pam_name(rc));
 		return rc;
 	}
+	/* org:/team: of a plain OAuth 2 provider, as the module adds them. */
+	for (size_t i = 0; rc == 0 && i < lg->nmembers; i++)
+		rc = grant_add(g, lg->members[i].src, lg->members[i].value,
+		    NULL);
+	if (rc != 0) {
+		grant_free(&g);
+		return rc;
+	}
 	buf[0] = '\0';
 	for (size_t i = 0; i < g->n; i++) {
 		size_t l = strlen(buf);
@@ -721,7 +739,8 @@ cmd_login(struct ctl *c, const char *user)
 		say("endpoints: failed (%s): %s", lg.why, plain(lg.why));
 		goto result;
 	}
-	say("endpoints: token %s, JWKS %s", lg.ep.token, lg.ep.jwks);
+	say("endpoints: token %s, JWKS %s", lg.ep.token,
+	    lg.ep.jwks != NULL ? lg.ep.jwks : "(none)");
 	if (grant == CFG_GRANT_PASSWORD) {
 		say("request: password grant (RFC 6749 4.3) to %s%s",
 		    lg.ep.token, otp != NULL ? ", with a one-time code" : "");

@@ -245,6 +245,32 @@ token_classify(long status, const char *body, size_t len, char *errcode,
 	return OA2_ERR_UNAVAIL;
 }
 
+int
+token_classify_200(const char *body, size_t len, char *errcode,
+    size_t errlen, int64_t *interval, const char **why)
+{
+	struct json_object *obj = NULL;
+	int64_t iv = -1;
+	bool is_error;
+	int rc;
+
+	*interval = -1;
+	if (errcode != NULL && errlen > 0)
+		errcode[0] = '\0';
+	if (body == NULL || json_parse_object(body, len, &obj) != 0)
+		return 1;       /* token_parse() says what is wrong */
+	is_error = json_object_object_get_ex(obj, "error", NULL);
+	if (is_error && json_get_int64(obj, "interval", &iv) == 0 && iv > 0)
+		*interval = iv;
+	json_put_wiped(obj);
+	if (!is_error)
+		return 1;
+	rc = token_classify(400, body, len, errcode, errlen, why);
+	if (errcode == NULL || strcmp(errcode, "slow_down") != 0)
+		*interval = -1;
+	return rc;
+}
+
 static int
 parse_success(struct json_object *obj, struct token_response *out,
     const char **why)

@@ -58,6 +58,19 @@ int token_parse(long status, const char *body, size_t len,
 int token_classify(long status, const char *body, size_t len, char *errcode,
     size_t errlen, const char **why);
 
+/*
+ * The HTTP-200 error convention of some plain OAuth 2 providers (GitHub:
+ * authorization_pending, slow_down, expired_token, access_denied... come
+ * with status 200 and an "error" member).  Used only where the
+ * configuration says so (errors_with_200): a 200 whose JSON object has an
+ * "error" member is classified as token_classify() does a 400 with it,
+ * and a slow_down's new "interval" (a positive integer) is put in
+ * *interval (else -1).  Returns 1 when the body is no error object (parse
+ * it as a success), else the class (never 0).
+ */
+int token_classify_200(const char *body, size_t len, char *errcode,
+    size_t errlen, int64_t *interval, const char **why);
+
 /* The class of an error code alone (token_classify() above, for a 4xx):
  * OA2_ERR_DENIED, OA2_ERR_CLIENT or OA2_ERR_UNAVAIL.  NULL: denied. */
 int token_error_class(const char *code);

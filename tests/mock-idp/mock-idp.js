@@ -521,6 +521,152 @@ function deviceGrant(ctx, form, clientId) {
 }
 
 // ---------------------------------------------------------------------------
+// GitHub mode: a plain OAuth 2 provider as GitHub documents it (no
+// discovery, no ID token).  Device code and token endpoints answer
+// form-encoded unless the request has "Accept: application/json"; the
+// device flow's errors come with HTTP 200; slow_down carries the new
+// interval; the REST API (/api/v3/user, as on GitHub Enterprise Server)
+// refuses requests without a User-Agent.  A user's identity is its claims
+// "login" (default: the user name) and "id" (a number, required).
+// ---------------------------------------------------------------------------
+
+function wantsJson(ctx) {
+  return /(^|[ ,])application\/json($|[ ;,])/i.test(ctx.req.headers.accept || '');
+}
+
+// GitHub's answer: JSON when asked for, else application/x-www-form-urlencoded.
+function ghSend(ctx, obj) {
+  if (wantsJson(ctx)) return sendJson(ctx, 200, obj);
+  const form = new URLSearchParams();
+  for (const [k, v] of Object.entries(obj)) form.set(k, String(v));
+  return sendRaw(ctx, 200, form.toString(), { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' });
+}
+
+function ghForm(ctx) {
+  const form = parseForm(ctx);
+  if (!form) return null;
+  if (form.get('client_id') !== opts.clientId) {
+    ghSend(ctx, { error: 'incorrect_client_credentials', error_description: 'The client_id is not valid.' });
+    return null;
+  }
+  return form;
+}
+
+function handleGhDeviceCode(ctx) {
+  const form = ghForm(ctx);
+  if (!form) return;
+  const interval = scenario.device_interval ?? 5;
+  const expiresIn = scenario.device_expires_in ?? 900;
+  const grant = { deviceCode: randomToken(), userCode: newUserCode(), clientId: opts.clientId,
+    scope: form.get('scope'), status: 'pending', as: null, interval,
+    expiresAt: Date.now() + expiresIn * 1000, lastPoll: 0, pollIndex: 0 };
+  deviceGrants.set(grant.deviceCode, grant);
+  ghSend(ctx, { device_code: grant.deviceCode, user_code: grant.userCode,
+    verification_uri: `${baseUrl}/login/device`, expires_in: expiresIn, interval });
+}
+
+function ghToken(who, g) {
+  const access = `gho_${randomToken()}`;
+  const u = users[who];
+  accessTokens.set(access, { username: who, clientId: opts.clientId, scope: u.scope, exp: Infinity });
+  // GitHub: no expires_in (OAuth app tokens do not expire), scopes with commas.
+  return { access_token: access, token_type: 'bearer', scope: u.scope.split(' ').join(',') };
+}
+
+function handleGhToken(ctx) {
+  const form = ghForm(ctx);
+  if (!form) return;
+  if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:device_code') {
+    return ghSend(ctx, { error: 'unsupported_grant_type' });
+  }
+  const g = deviceGrants.get(form.get('device_code') || '');
+  if (!g || g.status === 'consumed') return ghSend(ctx, { error: 'bad_verification_code' });
+  const t = Date.now();
+  const tooFast = scenario.device_enforce_interval && g.lastPoll && t - g.lastPoll < g.interval * 1000;
+  g.lastPoll = t;
+  const script = Array.isArray(scenario.device_poll_script) ? scenario.device_poll_script : [];
+  let answer = g.pollIndex < script.length ? String(script[g.pollIndex]) : null;
+  g.pollIndex++;
+  if (answer === null) {
+    if (t > g.expiresAt) answer = 'expired_token';
+    else if (tooFast) answer = 'slow_down';
+    else if (g.status === 'approved') answer = `approve:${g.as}`;
+    else if (g.status === 'denied') answer = 'access_denied';
+    else answer = 'authorization_pending';
+  }
+  if (answer.startsWith('approve:')) {
+    const who = answer.slice(8);
+    if (!users[who]) return ghSend(ctx, { error: 'bad_verification_code' });
+    g.status = 'consumed';
+    return ghSend(ctx, ghToken(who, g));
+  }
+  if (answer === 'slow_down') {
+    g.interval = Number(scenario.slow_down_interval ?? g.interval + 5);
+    return ghSend(ctx, { error: 'slow_down', error_description: 'Too many requests.', interval: g.interval });
+  }
+  ghSend(ctx, { error: answer });
+}
+
+function ghUser(ctx) {
+  if (!ctx.req.headers['user-agent']) {
+    return sendJson(ctx, 403, { message: 'Request forbidden by administrative rules. Please make sure your request has a User-Agent header.' });
+  }
+  const m = /^(?:Bearer|token) ([\x21-\x7e]+)$/i.exec(ctx.req.headers.authorization || '');
+  const tok = m && accessTokens.get(m[1]);
+  if (!tok) return sendJson(ctx, 401, { message: 'Bad credentials' });
+  return tok.username;
+}
+
+function handleGhUser(ctx) {
+  const who = ghUser(ctx);
+  if (typeof who !== 'string') return;
+  const c = users[who].claims;
+  sendJson(ctx, 200, { login: c.login ?? who, id: c.id, type: 'User', name: c.name ?? null });
+}
+
+// GET /user/orgs and /user/teams: the user's claims "orgs" (["acme"]) and
+// "teams" ([{"org": "acme", "slug": "ops"}]), paginated as GitHub does:
+// per_page (default 30; scenario.gh_per_page overrides), page, and a Link
+// header with rel="next" and rel="last".
+function handleGhList(ctx, kind) {
+  const who = ghUser(ctx);
+  if (typeof who !== 'string') return;
+  const c = users[who].claims;
+  const all = kind === 'orgs' ?
+    (c.orgs || []).map((o) => ({ login: o, id: 1, url: `${baseUrl}/api/v3/orgs/${o}` })) :
+    (c.teams || []).map((t) => ({ slug: t.slug, name: t.slug, id: 1, organization: { login: t.org, id: 1 } }));
+  const q = new URL(ctx.req.url, baseUrl).searchParams;
+  const per = Math.max(1, Number(scenario.gh_per_page ?? q.get('per_page') ?? 30));
+  const page = Math.max(1, Number(q.get('page') ?? 1));
+  const last = Math.max(1, Math.ceil(all.length / per));
+  const headers = {};
+  if (page < last) {
+    const link = (p) => `<${baseUrl}${ctx.path}?per_page=${per}&page=${p}>`;
+    headers.link = `${link(page + 1)}; rel="next", ${link(last)}; rel="last"`;
+  }
+  sendJson(ctx, 200, all.slice((page - 1) * per, page * per), headers);
+}
+
+// The approval page a user opens: a form for the code; POST approves (or
+// denies with deny=1) as the user named in "as" (the mock has no sign-in).
+function handleGhDevicePage(ctx) {
+  if (ctx.req.method === 'GET') {
+    return sendRaw(ctx, 200, '<!doctype html><title>Device activation</title>' +
+      '<form method="post"><input name="user_code"><input name="as"><button>Continue</button></form>\n',
+      { 'content-type': 'text/html; charset=utf-8' });
+  }
+  const form = parseForm(ctx);
+  if (!form) return;
+  const g = findGrantByUserCode(form.get('user_code'));
+  if (!g || g.status !== 'pending') return sendRaw(ctx, 404, 'no such code\n', { 'content-type': 'text/plain' });
+  if (form.get('deny')) { g.status = 'denied'; return sendRaw(ctx, 200, 'denied\n', { 'content-type': 'text/plain' }); }
+  const who = form.get('as') || defaultApprover();
+  if (!users[who]) return sendRaw(ctx, 400, 'unknown user\n', { 'content-type': 'text/plain' });
+  g.status = 'approved'; g.as = who;
+  sendRaw(ctx, 200, 'Congratulations, you are all set!\n', { 'content-type': 'text/plain' });
+}
+
+// ---------------------------------------------------------------------------
 // Control API (/_control/...), never logged, never subject to fault knobs
 // ---------------------------------------------------------------------------
 
@@ -591,6 +737,12 @@ function route(ctx) {
     '/device_authorization': ['POST', handleDeviceAuthorization],
     '/introspect': ['POST', handleIntrospect],
     '/device': ['GET', (c) => sendRaw(c, 200, 'mock-idp verification page\n', { 'content-type': 'text/plain' })],
+    '/login/device/code': ['POST', handleGhDeviceCode],
+    '/login/oauth/access_token': ['POST', handleGhToken],
+    '/login/device': ['GET POST', handleGhDevicePage],
+    '/api/v3/user': ['GET', handleGhUser],
+    '/api/v3/user/orgs': ['GET', (c) => handleGhList(c, 'orgs')],
+    '/api/v3/user/teams': ['GET', (c) => handleGhList(c, 'teams')],
   };
   const r = routes[path];
   if (!r) return sendError(ctx, 404, 'not_found', `no route for ${path}`);

@@ -287,5 +287,49 @@ main(void)
 		    &t, NULL, 0, &why);
 		is_int(rc, OA2_ERR_BAD_RESPONSE, "NULL errcode: no code read");
 	}
+	/* The HTTP-200 error convention (errors_with_200, GitHub). */
+	{
+		int64_t iv = 0;
+		const char *b;
+
+		b = "{\"error\":\"authorization_pending\"}";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_int(rc, OA2_ERR_DENIED, "200 authorization_pending: an error");
+		is_str(code, "authorization_pending", "  its code");
+		is_int(iv, -1, "  no interval");
+		b = "{\"error\":\"slow_down\",\"interval\":13}";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_str(code, "slow_down", "200 slow_down: its code");
+		is_int(iv, 13, "  the new interval");
+		b = "{\"error\":\"slow_down\",\"interval\":\"13\"}";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_int(iv, -1, "  an interval that is no integer is none");
+		b = "{\"error\":\"authorization_pending\",\"interval\":9}";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_int(iv, -1, "  an interval with another code is none");
+		b = "{\"error\":\"access_denied\"}";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_int(rc, OA2_ERR_DENIED, "200 access_denied: denied");
+		is_str(why, "access_denied", "  reason access_denied");
+		b = "{\"error\":\"incorrect_client_credentials\"}";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_int(rc, OA2_ERR_DENIED, "200 unknown code: fails closed");
+		b = "{\"error\":42}";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_int(rc, OA2_ERR_BAD_RESPONSE, "200 error that is no string: malformed");
+		b = "{\"access_token\":\"AT\",\"token_type\":\"bearer\"}";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_int(rc, 1, "200 without error: parse as a success");
+		b = "access_token=AT&token_type=bearer";
+		rc = token_classify_200(b, strlen(b), code, 64, &iv, &why);
+		is_int(rc, 1, "200 form-encoded: left to token_parse");
+		rc = parse(200, b, &t, code, &why);
+		is_int(rc, OA2_ERR_BAD_RESPONSE, "  which refuses it");
+		b = "{\"error\":\"authorization_pending\"}";
+		rc = parse(200, b, &t, code, &why);
+		is_int(rc, OA2_ERR_BAD_RESPONSE,
+		    "without the convention, 200 + error is malformed");
+		is_str(why, "malformed_token_response", "  reason malformed_token_response");
+	}
 	return tap_done();
 }

@@ -1,0 +1,29 @@
+/*
+ * membership.h - organisations and teams of a plain OAuth 2 provider's
+ * user (GitHub: GET /user/orgs, GET /user/teams with the access token),
+ * as the mapping sources org:LOGIN and team:ORG/SLUG.
+ */
+#ifndef OA2_MEMBERSHIP_H
+#define OA2_MEMBERSHIP_H
+
+#include <stddef.h>
+
+struct login;
+
+/* At most this many pages of a list (Link rel="next", RFC 8288); more
+ * is a refusal (a gate must not pass on a list we did not read whole). */
+#define MEMBERSHIP_MAX_PAGES 10
+
+/*
+ * Fetch the lists the configuration uses (cfg_uses_source: org:, team:)
+ * into lg->members, following rel="next" links on the endpoint's own
+ * origin only.  Each element must be an object with a string "login"
+ * (orgs) or a string "slug" and an object "organization" with a string
+ * "login" (teams).  Returns 0, OA2_ERR_TOKEN (401/403: the token may not
+ * read them), OA2_ERR_CLIENT (429), OA2_ERR_UNAVAIL, OA2_ERR_BAD_RESPONSE
+ * ("memberships_malformed", "memberships_too_many") or OA2_ERR_NOMEM;
+ * lg->why says why.
+ */
+int membership_fetch(struct login *lg, const char *access_token);
+
+#endif
