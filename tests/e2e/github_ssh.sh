@@ -77,24 +77,10 @@ AllowUsers oa2e2e_gh_*
 LoginGraceTime 90
 CFG
 
-# gh_ssh NAME USER: as term_ssh (tests/e2e/term-lib.sh), the remote
-# command also printing the user's groups (id -Gn).
+# gh_ssh NAME USER: term_ssh whose remote command also prints the user's
+# groups (id -Gn).
 gh_ssh() {
-	local name=$1 user=$2
-	cat >"$TESTTMP/$name.sh" <<SH
-cd /
-ssh -tt -F /dev/null -p $SSHD_PORT \\
-	-o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \\
-	-o StrictHostKeyChecking=no -o LogLevel=ERROR \\
-	-o PreferredAuthentications=keyboard-interactive -o PubkeyAuthentication=no \\
-	-o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 \\
-	-o ServerAliveInterval=5 -o ControlPath=none \\
-	$user@127.0.0.1 'echo "LOGGED-IN-AS \$(id -un) GROUPS \$(id -Gn) END"'
-echo \$? >$TESTTMP/$name.rc
-SH
-	rm -f "$TESTTMP/$name.rc"
-	tmx new-session -d -s "$name" -x 80 -y 24 "sh $TESTTMP/$name.sh" ||
-		bail "tmux new-session failed"
+	term_ssh "$1" "$2" 'echo "LOGGED-IN-AS $(id -un) GROUPS $(id -Gn) END"'
 }
 # groups_seen: the GROUPS of the screen, without the user's own, sorted.
 groups_seen() {

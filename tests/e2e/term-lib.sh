@@ -38,11 +38,12 @@ sshd_said() {
 	grep -E "(Accepted|Failed) $1 for $2 from" "$SSHD_LOG" | tail -1 | awk '{print $1}'
 }
 
-# term_ssh NAME USER: in a new 80x24 session NAME, ssh -tt as USER with
-# keyboard-interactive only; the remote command prints a marker line.
-# ssh's exit status goes to $TESTTMP/NAME.rc when it ends.
+# term_ssh NAME USER [COMMAND]: in a new 80x24 session NAME, ssh -tt as
+# USER with keyboard-interactive only; the remote command (by default)
+# prints a marker line.  ssh's exit status goes to $TESTTMP/NAME.rc when
+# it ends.
 term_ssh() {
-	local name=$1 user=$2
+	local name=$1 user=$2 cmd=${3:-'echo "LOGGED-IN-AS $(id -un)"'}
 	cat >"$TESTTMP/$name.sh" <<SH
 cd /
 ssh -tt -F /dev/null -p $SSHD_PORT \\
@@ -51,7 +52,7 @@ ssh -tt -F /dev/null -p $SSHD_PORT \\
 	-o PreferredAuthentications=keyboard-interactive -o PubkeyAuthentication=no \\
 	-o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 \\
 	-o ServerAliveInterval=5 -o ControlPath=none \\
-	$user@127.0.0.1 'echo "LOGGED-IN-AS \$(id -un)"'
+	$user@127.0.0.1 '$cmd'
 echo \$? >$TESTTMP/$name.rc
 SH
 	rm -f "$TESTTMP/$name.rc"
