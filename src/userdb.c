@@ -127,6 +127,25 @@ userdb_range_ok(uint32_t min, uint32_t max)
 	    !(min <= 65535 && max >= 60000);
 }
 
+/* Read exactly len bytes of fd: 0, or -1 on an error or a file that ended
+ * early (it changed since fstat: read it again later, not in part). */
+static int
+udb_read_whole(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t r = read(fd, buf + got, len - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------------- settings */
 
 static char **
@@ -431,15 +450,13 @@ userdb_settings_load(const char *path, struct userdb_settings *s, char *err,
 		memset(s, 0, sizeof(*s));
 		return USERDB_E_NOMEM;
 	}
-	got = 0;
-	while (got < st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)(st.st_size - got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += r;
+	got = st.st_size;
+	if (udb_read_whole(fd, buf, (size_t)got) != 0) {
+		close(fd);
+		free(buf);
+		snprintf(err, errlen, "%s: cannot be read whole", path);
+		memset(s, 0, sizeof(*s));
+		return USERDB_E_CONFIG;
 	}
 	close(fd);
 	rc = userdb_settings_parse(buf, (size_t)got, s, err, errlen);
@@ -798,14 +815,11 @@ userdb_etc_scan(const char *path, int f1, int f2, bool range,
 		close(fd);
 		return USERDB_E_NOMEM;
 	}
-	while (got < st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)(st.st_size - got));
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += r;
+	got = st.st_size;
+	if (udb_read_whole(fd, buf, (size_t)got) != 0) {
+		close(fd);
+		free(buf);
+		return USERDB_E_IO;	/* a number it holds could be missed */
 	}
 	close(fd);
 	buf[got] = '\0';
@@ -1626,7 +1640,9 @@ userdb_commit(struct userdb_txn **tp)
 			goto fail;
 		done += (size_t)w;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
 		fd = -1;
 		goto fail;
 	}
