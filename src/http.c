@@ -208,8 +208,9 @@ link_next(const char *line, char *out, size_t outlen)
 		if (end == NULL)
 			end = gt + strlen(gt);
 		/* the parameters of this link, up to the next one */
-		for (const char *q = gt; q + 10 <= end; q++) {
-			if (strncmp(q, "rel=\"next\"", 10) == 0 ||
+		for (const char *q = gt; q + 8 <= end; q++) {
+			if ((q + 10 <= end &&
+			    strncmp(q, "rel=\"next\"", 10) == 0) ||
 			    (strncmp(q, "rel=next", 8) == 0 &&
 			    (q + 8 == end || q[8] == ';' || q[8] == ' ' ||
 			    q[8] == '\r' || q[8] == '\n'))) {
