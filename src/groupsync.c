@@ -697,6 +697,12 @@ groupsync_apply(const char *path, const char *user,
 	 * us between them; the journal covers that.
 	 */
 	sigfillset(&all);
+	/* not the signals of a fault in this thread: blocked, their
+	 * delivery is undefined (POSIX) */
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
 	masked = pthread_sigmask(SIG_BLOCK, &all, &saved_mask) == 0;
 	for (size_t i = 0; i < 2; i++) {
 		if (!files[i].changed)
