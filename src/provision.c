@@ -41,14 +41,6 @@
 #include "provision.h"
 #include "userdb.h"
 
-/* getpwnam_r (name != NULL) or getpwuid_r into *pw with a buffer the
- * caller frees: true when found. */
-static bool
-pw_lookup(const char *name, uid_t uid, struct passwd *pw, char **buf)
-{
-	return lookup_pw(name, uid, pw, buf) == LOOKUP_FOUND;
-}
-
 /* Is there a group with this GID (name NULL) or this name?  A lookup
  * that fails counts as yes. */
 static bool
@@ -72,38 +64,77 @@ taken_elsewhere(uint32_t n, void *arg)
 	bool found;
 
 	(void)arg;
-	found = pw_lookup(NULL, (uid_t)n, &pw, &buf);
+	found = lookup_pw(NULL, (uid_t)n, &pw, &buf) != LOOKUP_NONE;
 	free(buf);
 	return found || gr_exists(NULL, (gid_t)n);
+}
+
+/*
+ * provision_classify with the database already open (db NULL: none could
+ * be read, so no name is ours); a PROVISION_OURS record goes to *rec,
+ * whose strings live as long as db.
+ */
+static enum provision_kind
+classify_in(struct userdb *db, const char *user, uid_t *uid,
+    struct userdb_user *rec)
+{
+	struct passwd pw, pw2;
+	struct userdb_user u;
+	char *buf = NULL, *buf2 = NULL;
+	enum provision_kind kind = PROVISION_UNREADABLE;
+	enum lookup_result r;
+
+	*uid = 0;
+	r = lookup_pw(user, 0, &pw, &buf);
+	if (r != LOOKUP_FOUND) {
+		if (r == LOOKUP_NONE)
+			kind = PROVISION_NONE;
+		goto out;
+	}
+	*uid = pw.pw_uid;
+	/* The placeholder is served by getpwnam only, and only in the
+	 * NSS module's range (never below 1000: no system account, nor
+	 * a second name of one, is ever taken for it). */
+	r = pw.pw_uid < 1000 ? LOOKUP_FOUND : lookup_pw(NULL, pw.pw_uid, &pw2,
+	    &buf2);
+	if (r == LOOKUP_ERROR)
+		goto out;
+	if (r == LOOKUP_NONE || (pw.pw_uid >= 1000 &&
+	    strcmp(pw2.pw_name, pw.pw_name) != 0)) {
+		kind = PROVISION_PLACEHOLDER;
+		goto out;
+	}
+	kind = PROVISION_LOCAL;
+	if (db != NULL && userdb_by_name(db, user, &u) == 0 &&
+	    u.uid == pw.pw_uid) {
+		kind = PROVISION_OURS;
+		if (rec != NULL)
+			*rec = u;
+	}
+out:
+	free(buf);
+	free(buf2);
+	return kind;
+}
+
+/* The database, or NULL when it cannot be read. */
+static struct userdb *
+db_open(void)
+{
+	struct userdb *db = NULL;
+
+	if (userdb_open(NULL, &db) != 0)
+		userdb_close(&db);
+	return db;
 }
 
 enum provision_kind
 provision_classify(const char *user, uid_t *uid)
 {
-	struct passwd pw, pw2;
-	struct userdb *db = NULL;
-	struct userdb_user u;
-	char *buf = NULL, *buf2 = NULL;
-	enum provision_kind kind = PROVISION_NONE;
+	struct userdb *db = db_open();
+	enum provision_kind kind = classify_in(db, user, uid, NULL);
 
-	*uid = 0;
-	if (!pw_lookup(user, 0, &pw, &buf))
-		goto out;
-	*uid = pw.pw_uid;
-	/* The placeholder is served by getpwnam only. */
-	if (!pw_lookup(NULL, pw.pw_uid, &pw2, &buf2) ||
-	    strcmp(pw2.pw_name, user) != 0) {
-		kind = PROVISION_PLACEHOLDER;
-		goto out;
-	}
-	kind = PROVISION_LOCAL;
-	if (userdb_open(NULL, &db) == 0 &&
-	    userdb_by_name(db, user, &u) == 0 && u.uid == pw.pw_uid)
-		kind = PROVISION_OURS;
-out:
 	userdb_close(&db);
-	free(buf);
-	free(buf2);
 	return kind;
 }
 
@@ -112,7 +143,7 @@ provision_may_ask(const struct cfg *cfg, enum provision_kind kind)
 {
 	if (kind == PROVISION_LOCAL || kind == PROVISION_OURS)
 		return true;
-	return cfg->provision;
+	return cfg->provision && kind != PROVISION_UNREADABLE;
 }
 
 /* A userdb code as the module's error and reason word. */
@@ -153,17 +184,20 @@ mapped_gids(const struct cfg *cfg, const struct log_ctx *lc,
 	rc = groups_map(cfg, g, lc, &granted, NULL);
 	if (rc != 0)
 		return rc;
-	if (granted.n > USERDB_GROUPS_MAX)
-		granted.n = USERDB_GROUPS_MAX;
 	if (granted.n > 0) {
-		*gids = calloc(granted.n, sizeof(**gids));
+		/* the record holds at most USERDB_GROUPS_MAX (granted keeps
+		 * its count, so group_list_clear frees every name) */
+		size_t keep = granted.n < USERDB_GROUPS_MAX ? granted.n :
+		    USERDB_GROUPS_MAX;
+
+		*gids = calloc(keep, sizeof(**gids));
 		if (*gids == NULL) {
 			group_list_clear(&granted);
 			return OA2_ERR_NOMEM;
 		}
-		for (size_t i = 0; i < granted.n; i++)
+		for (size_t i = 0; i < keep; i++)
 			(*gids)[i] = (uint32_t)granted.gids[i];
-		*n = granted.n;
+		*n = keep;
 		group_list_join(&granted, names, names_len);
 	}
 	group_list_clear(&granted);
@@ -277,6 +311,12 @@ provision_login(const struct cfg *cfg, const struct log_ctx *lc,
 	kind = provision_classify(user, &held);
 	if (kind == PROVISION_LOCAL)
 		return 0;
+	if (kind == PROVISION_UNREADABLE) {
+		/* Not reached through auth (provision_may_ask); never make a
+		 * record for a name a failing source may hold. */
+		*why = "lookup_failed";
+		return OA2_ERR_USER;
+	}
 	if (kind != PROVISION_OURS && !cfg->provision) {
 		/* Not reached through auth (provision_may_ask), but a
 		 * placeholder must never pass for an account. */
@@ -414,31 +454,27 @@ int
 provision_account(const struct cfg *cfg, const char *user, int64_t now,
     const char **why)
 {
-	struct userdb *db = NULL;
+	struct userdb *db = db_open();
 	struct userdb_user u;
 	enum provision_kind kind;
 	uid_t uid;
 	int rc = OA2_ERR_NOTFOUND;
 
 	*why = "ok";
-	kind = provision_classify(user, &uid);
+	kind = classify_in(db, user, &uid, &u);
 	if (kind == PROVISION_PLACEHOLDER) {
 		*why = "placeholder";
-		return OA2_ERR_PERM;
-	}
-	if (kind != PROVISION_OURS)
-		return OA2_ERR_NOTFOUND;
-	if (userdb_open(NULL, &db) != 0 || userdb_by_name(db, user, &u) != 0)
-		goto out;
-	rc = 0;
-	if ((u.flags & USERDB_LOCKED) != 0) {
 		rc = OA2_ERR_PERM;
-		*why = "locked";
-	} else if (now - u.last_seen > cfg->provision_max_age) {
-		rc = OA2_ERR_PERM;
-		*why = "not_seen";
+	} else if (kind == PROVISION_OURS) {
+		rc = 0;
+		if ((u.flags & USERDB_LOCKED) != 0) {
+			rc = OA2_ERR_PERM;
+			*why = "locked";
+		} else if (now - u.last_seen > cfg->provision_max_age) {
+			rc = OA2_ERR_PERM;
+			*why = "not_seen";
+		}
 	}
-out:
 	userdb_close(&db);
 	return rc;
 }
@@ -454,9 +490,8 @@ provision_session(const struct log_ctx *lc, const char *user,
 	int rc;
 
 	*why = "ok";
-	if (provision_classify(user, &uid) != PROVISION_OURS)
-		return OA2_ERR_NOTFOUND;
-	if (userdb_open(NULL, &db) != 0 || userdb_by_name(db, user, &u) != 0) {
+	db = db_open();
+	if (classify_in(db, user, &uid, &u) != PROVISION_OURS) {
 		userdb_close(&db);
 		return OA2_ERR_NOTFOUND;
 	}

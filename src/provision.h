@@ -26,13 +26,19 @@ enum provision_kind {
 	PROVISION_OURS,          /* a live record, served as this process
 	                          * sees the name */
 	PROVISION_LOCAL,         /* an account in another NSS source */
+	PROVISION_UNREADABLE,    /* an NSS lookup failed: nothing can be
+	                          * decided about the name now */
 };
 
 /*
  * Classify user: getpwnam_r, getpwuid_r of its UID, and the database's
- * live record.  *uid gets the UID getpwnam_r gave (0 when none).  Never
- * fails: an unreadable database counts as no record (logged by the
- * callers that need one).
+ * live record.  *uid gets the UID getpwnam_r gave (0 when none).  A name
+ * is a placeholder when getpwuid_r of its UID does not give back the
+ * name getpwnam_r gave (a directory's canonical spelling, "alice@corp"
+ * for "alice", is the same account); a UID below 1000 never is one (the
+ * NSS module's range starts above).  An NSS source that fails is
+ * PROVISION_UNREADABLE, never "no account"; an unreadable database
+ * counts as no record (logged by the callers that need one).
  */
 enum provision_kind provision_classify(const char *user, uid_t *uid);
 

@@ -213,6 +213,20 @@ for svc in sshd su sudo login common debian; do
 	like "$LOG" "decision user=$NORM .*result=allow reason=ok" "$svc: $NORM: the module allowed it"
 done
 
+# A second name for the system account's UID (as toor is for root):
+# getpwuid gives the other name back, which must not make it look like the
+# NSS module's placeholder (refused in the account step).
+ALIAS=${SYS}a
+getent passwd "$ALIAS" >/dev/null && bail "$ALIAS exists already"
+useradd -o -u "$SYS_UID" -M -d /nonexistent -s /bin/sh "$ALIAS" || bail "useradd -o $ALIAS"
+on_exit "userdel -f $ALIAS"
+printf '%s:%s\n' "$ALIAS" "$LOCALPW" | chpasswd || bail "chpasswd $ALIAS"
+for svc in common debian; do
+	run "$D" "$svc" "$ALIAS" "$LOCALPW"
+	is "$AUTH/$ACCT" "PAM_SUCCESS/PAM_SUCCESS" "$svc: $ALIAS (a second name of UID $SYS_UID) logs in with the local password (auth and account)"
+	unlike "$LOG" "result=deny reason=placeholder" "$svc: $ALIAS is not taken for a placeholder"
+done
+
 # The session lines (pam_oauth2's makes only a provisioned user's home):
 # a local user's session opens and closes through every stack.
 for svc in sshd su login debian; do
