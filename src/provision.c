@@ -333,13 +333,6 @@ provision_login(const struct cfg *cfg, const struct log_ctx *lc,
 		*why = "no_sub";
 		return OA2_ERR_TOKEN;
 	}
-	rc = userdb_settings_load(userdb_conf_path(), &s, err, sizeof(err));
-	if (rc != 0) {
-		log_msg(lc, LOG_ERR, "provisioning off: %s: %s",
-		    userdb_conf_path(), err);
-		rc = from_userdb(rc, why);
-		goto out;
-	}
 	rc = mapped_gids(cfg, lc, g, &gids, &ngids, names, sizeof(names));
 	if (rc != 0)
 		goto out;
@@ -366,6 +359,15 @@ provision_login(const struct cfg *cfg, const struct log_ctx *lc,
 		}
 		if (rc != 0)
 			uid = 0;
+		goto out;
+	}
+	/* A new record: the NSS module's settings (the range, the home and
+	 * shell); a refresh above needs none of them. */
+	rc = userdb_settings_load(userdb_conf_path(), &s, err, sizeof(err));
+	if (rc != 0) {
+		log_msg(lc, LOG_ERR, "provisioning off: %s: %s",
+		    userdb_conf_path(), err);
+		rc = from_userdb(rc, why);
 		goto out;
 	}
 	if (!userdb_name_ok(user)) {
