@@ -187,8 +187,10 @@ mapped_gids(const struct cfg *cfg, const struct log_ctx *lc,
 	if (granted.n > 0) {
 		/* the record holds at most USERDB_GROUPS_MAX (granted keeps
 		 * its count, so group_list_clear frees every name) */
-		size_t keep = granted.n < USERDB_GROUPS_MAX ? granted.n :
-		    USERDB_GROUPS_MAX;
+		size_t keep = granted.n;
+
+		if (keep > USERDB_GROUPS_MAX)
+			keep = USERDB_GROUPS_MAX;
 
 		*gids = calloc(keep, sizeof(**gids));
 		if (*gids == NULL) {

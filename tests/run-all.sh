@@ -36,6 +36,10 @@ fi
 # The pinned Node.js (tests/node) for everything below, make distcheck too.
 export PATH="$top/tests/node/node_modules/.bin:$PATH"
 
+# An earlier run killed half-way leaves its test accounts behind: they
+# are removed first, so that they are neither relied on nor reported.
+bash "$top/tests/lib/leftovers.sh"
+
 # What the suite may change only while it runs: users and groups, PAM and
 # sudoers entries, the module's system directories, enabled services.
 bash "$top/tests/lib/machine-state.sh" >"$scratch/state.before"
