@@ -1006,6 +1006,12 @@ cfg_plain_oauth2(const struct cfg *c)
 	return c->user_endpoint != NULL;
 }
 
+const char *
+cfg_identity_issuer(const struct cfg *c)
+{
+	return cfg_plain_oauth2(c) ? c->user_endpoint : c->issuer;
+}
+
 /* base + path into *slot, unless the key was set. */
 static int
 preset_url(char **slot, const char *base, const char *path)
@@ -1124,9 +1130,6 @@ finish_plain(struct cfg *c, const char *where, char *err, size_t errlen)
 	/* The access token is the identity: never kept, not even hashed. */
 	if (c->offline_cache)
 		return fail(err, errlen, "%s: offline_cache is not available "
-		    "with user_endpoint", where);
-	if (c->provision)
-		return fail(err, errlen, "%s: provision is not available "
 		    "with user_endpoint", where);
 	if (c->user_id_claim == NULL &&
 	    (rc = set_string(&c->user_id_claim, "id", false)) != 0)

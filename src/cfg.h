@@ -176,6 +176,12 @@ bool cfg_uses_source(const struct cfg *c, enum cfg_source src);
 /* Is this a plain OAuth 2 provider (identity from user_endpoint)? */
 bool cfg_plain_oauth2(const struct cfg *c);
 
+/* The namespace of the verified identity's subject, which a provisioned
+ * record is bound to with it: issuer, or for a plain OAuth 2 provider
+ * (no issuer) its user_endpoint as configured or preset, the API whose
+ * numeric ids they are (docs/providers/github.md). */
+const char *cfg_identity_issuer(const struct cfg *c);
+
 #define CFG_PROVISION_MAX_AGE (30L * 86400)
 
 /*

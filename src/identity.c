@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <pwd.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,5 +125,25 @@ identity_bind(const struct claims *c, const char *name,
 		*why = "identity_mismatch";
 		return OA2_ERR_TOKEN;
 	}
+	return 0;
+}
+
+int
+identity_subject(const struct claims *c, const char *id_claim, char *buf,
+    size_t len, const char **sub)
+{
+	int64_t id = 0;
+	int n;
+
+	*sub = NULL;
+	if (id_claim == NULL)
+		return claims_get_string(c, "sub", sub) == 0 ? 0 :
+		    OA2_ERR_NOTFOUND;
+	if (claims_get_int64(c, id_claim, &id) != 0 || id <= 0)
+		return OA2_ERR_NOTFOUND;
+	n = snprintf(buf, len, "%lld", (long long)id);
+	if (n < 0 || (size_t)n >= len)
+		return OA2_ERR_NOTFOUND;
+	*sub = buf;
 	return 0;
 }

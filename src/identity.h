@@ -13,6 +13,7 @@
 struct claims;
 
 #define IDENTITY_MAX_USER 256
+#define IDENTITY_SUBJECT_MAX 24 /* the decimal of a positive int64, NUL */
 
 /* 0 when user is a plausible account name (non-empty, at most
  * IDENTITY_MAX_USER bytes, no control characters, not starting with '-'),
@@ -37,5 +38,17 @@ int identity_format(const char *format, const char *user, char **out);
  */
 int identity_bind(const struct claims *c, const char *name,
     const char *expected, const char **why);
+
+/*
+ * The subject a verified identity stays bound to (the audit line's sub=,
+ * a provisioned record's sub): with id_claim NULL (an OpenID provider)
+ * the string claim "sub"; else (a plain OAuth 2 provider, its
+ * user_id_claim) the decimal of that claim, a positive JSON integer,
+ * written to buf (len at least IDENTITY_SUBJECT_MAX): a login can be
+ * renamed, the number cannot.  *sub points into c or buf.  Returns 0 or
+ * OA2_ERR_NOTFOUND (absent, of another type, or not positive; *sub NULL).
+ */
+int identity_subject(const struct claims *c, const char *id_claim,
+    char *buf, size_t len, const char **sub);
 
 #endif

@@ -503,14 +503,14 @@ out:
 static int
 plain_subject(struct login *lg, const struct claims *c)
 {
-	char buf[32];
-	int64_t id = 0;
+	char buf[IDENTITY_SUBJECT_MAX];
+	const char *sub = NULL;
 
-	if (claims_get_int64(c, lg->cfg->user_id_claim, &id) != 0)
+	if (identity_subject(c, lg->cfg->user_id_claim, buf, sizeof(buf),
+	    &sub) != 0)
 		return OA2_ERR_BAD_RESPONSE;
-	snprintf(buf, sizeof(buf), "%lld", (long long)id);
 	free(lg->audit_sub);
-	lg->audit_sub = strdup(buf);
+	lg->audit_sub = strdup(sub);
 	return lg->audit_sub == NULL ? OA2_ERR_NOMEM : 0;
 }
 

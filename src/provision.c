@@ -4,10 +4,15 @@
  * it at every account check, make the home at the first session.
  *
  * Identity over time: a record is bound to the issuer and sub of the
- * login that made it.  A later login whose verified sub differs is
- * refused (name_reassigned) until an admin removes the record
- * (pam_oauth2ctl user remove); the removed record stays as a tombstone,
- * so its UID is never given to anyone again (userdb.h).
+ * login that made it (cfg_identity_issuer, identity_subject: for a plain
+ * OAuth 2 provider such as GitHub the user API's URL and its numeric id,
+ * never the login, which can be renamed).  A later login whose verified
+ * sub differs is refused (name_reassigned) until an admin removes the
+ * record (pam_oauth2ctl user remove); the removed record stays as a
+ * tombstone, so its UID is never given to anyone again (userdb.h).  A
+ * new name whose sub a live record already holds (a GitHub user renamed
+ * themselves) is refused too (sub_bound): the old record keeps its name
+ * and UID until an admin removes it.
  *
  * sshd and the placeholder: sshd looked the user up before PAM and holds
  * what it got (the placeholder, uid P) for the whole connection.  So in
@@ -36,6 +41,7 @@
 #include "errors.h"
 #include "groups.h"
 #include "home.h"
+#include "identity.h"
 #include "log.h"
 #include "lookup.h"
 #include "provision.h"
@@ -275,7 +281,7 @@ refresh(struct userdb_txn *t, const struct cfg *cfg,
 	uint32_t cl = 0;
 	int rc;
 
-	if (strcmp(rec->issuer, cfg->issuer) != 0 ||
+	if (strcmp(rec->issuer, cfg_identity_issuer(cfg)) != 0 ||
 	    strcmp(rec->sub, sub) != 0) {
 		*why = "name_reassigned";
 		return OA2_ERR_DENIED;
@@ -303,6 +309,7 @@ provision_login(const struct cfg *cfg, const struct log_ctx *lc,
 	enum provision_kind kind;
 	const char *sub = NULL, *result = "refused";
 	char err[256], home[USERDB_FIELD_MAX], names[512];
+	char idbuf[IDENTITY_SUBJECT_MAX];
 	uint32_t *gids = NULL, uid = 0;
 	size_t ngids = 0;
 	uid_t held = 0;
@@ -331,7 +338,8 @@ provision_login(const struct cfg *cfg, const struct log_ctx *lc,
 		*why = "offline_not_provisioned";
 		return OA2_ERR_DENIED;
 	}
-	if (claims_get_string(claims, "sub", &sub) != 0) {
+	if (identity_subject(claims, cfg_plain_oauth2(cfg) ?
+	    cfg->user_id_claim : NULL, idbuf, sizeof(idbuf), &sub) != 0) {
 		*why = "no_sub";
 		return OA2_ERR_TOKEN;
 	}
@@ -349,7 +357,7 @@ provision_login(const struct cfg *cfg, const struct log_ctx *lc,
 			 * session as the placeholder). */
 			rc = OA2_ERR_DENIED;
 			*why = strcmp(rec.sub, sub) == 0 &&
-			    strcmp(rec.issuer, cfg->issuer) == 0 ?
+			    strcmp(rec.issuer, cfg_identity_issuer(cfg)) == 0 ?
 			    "placeholder_stale" : "name_reassigned";
 			goto out;
 		}
@@ -421,7 +429,7 @@ provision_login(const struct cfg *cfg, const struct log_ctx *lc,
 	nu.gecos = "";
 	nu.home = home;
 	nu.shell = s.shell;
-	nu.issuer = cfg->issuer;
+	nu.issuer = cfg_identity_issuer(cfg);
 	nu.sub = sub;
 	nu.uid = uid;
 	nu.now = clock_wall();

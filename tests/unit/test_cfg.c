@@ -148,6 +148,46 @@ main(void)
 	expect_error("provision not boolean", BASE "provision = maybe\n",
 	    0644, "provision must be yes or no");
 
+	/* Provisioning with a plain OAuth 2 provider: the record's issuer is
+	 * the user API (cfg_identity_issuer), an OpenID provider's is its
+	 * issuer. */
+	rc = load(write_file("ok.conf", BASE "provision = yes\n", 0644), &c,
+	    0);
+	is_int(rc, 0, "OpenID provider with provision loads");
+	if (c != NULL)
+		is_str(cfg_identity_issuer(c), "https://idp.example",
+		    "OpenID provider: the identity's namespace is the issuer");
+	cfg_free(&c);
+	rc = load(write_file("ok.conf", "provider = github\nclient_id = gh\n"
+	    "grants = device\nprovision = yes\n", 0644), &c, 0);
+	is_int(rc, 0, "provider = github with provision = yes loads");
+	if (c != NULL) {
+		ok(c->provision, "provision on with provider = github");
+		is_str(cfg_identity_issuer(c), "https://api.github.com/user",
+		    "github.com: the identity's namespace is its user API");
+		is_str(c->user_id_claim, "id", "github: the record's sub is id");
+	}
+	cfg_free(&c);
+	rc = load(write_file("ok.conf", "provider = github\nclient_id = gh\n"
+	    "github_url = https://ghe.example//\ngrants = device\n"
+	    "provision = yes\n", 0644), &c, 0);
+	is_int(rc, 0, "GitHub Enterprise Server with provision loads");
+	if (c != NULL)
+		is_str(cfg_identity_issuer(c), "https://ghe.example/api/v3/user",
+		    "GHES: its user API, trailing slashes of github_url dropped");
+	cfg_free(&c);
+	rc = load(write_file("ok.conf", "client_id = x\n"
+	    "token_endpoint = https://oauth.example/token\n"
+	    "user_endpoint = https://api.oauth.example/v2/me\n"
+	    "user_id_claim = uid\nprovision = yes\n", 0644), &c, 0);
+	is_int(rc, 0, "generic user_endpoint with provision loads");
+	if (c != NULL) {
+		is_str(cfg_identity_issuer(c), "https://api.oauth.example/v2/me",
+		    "generic: the identity's namespace is user_endpoint");
+		is_str(c->user_id_claim, "uid", "generic: user_id_claim kept");
+	}
+	cfg_free(&c);
+
 	/* Module arguments override the file; bracketed values arrive with
 	 * their spaces intact. */
 	rc = load(write_file("ok.conf", BASE "timeout = 20\nscope = openid\n",

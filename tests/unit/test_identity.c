@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +26,25 @@ bind(const char *json, const char *claim, const char *user,
 	rc = identity_bind(c, claim, user, why);
 	claims_free(&c);
 	return rc;
+}
+
+/* identity_subject of json: the subject, or "ERR" and the code. */
+static const char *
+subject(const char *json, const char *id_claim, int *rc)
+{
+	static char out[64];
+	char buf[IDENTITY_SUBJECT_MAX];
+	struct claims *c = NULL;
+	const char *sub = NULL;
+
+	*rc = claims_parse(json, strlen(json), &c);
+	if (*rc != 0)
+		return "PARSE";
+	*rc = identity_subject(c, id_claim, buf, sizeof(buf), &sub);
+	snprintf(out, sizeof(out), "%s", *rc == 0 ? sub : sub == NULL ?
+	    "ERR" : "ERR+sub");
+	claims_free(&c);
+	return out;
 }
 
 int
@@ -96,5 +116,33 @@ main(void)
 	is_str(why, "claim_type", "reason");
 	is_int(bind("{\"email\":\"alice@corp.example\"}", "email",
 	    "alice@corp.example", &why), 0, "another claim name");
+
+	/* The subject a record and the audit line are bound to. */
+	{
+		int rc;
+
+		is_str(subject("{\"sub\":\"abc\",\"id\":7}", NULL, &rc), "abc",
+		    "OpenID: the sub claim");
+		is_str(subject("{\"id\":7}", NULL, &rc), "ERR",
+		    "OpenID without sub: none");
+		is_int(rc, OA2_ERR_NOTFOUND, "  OA2_ERR_NOTFOUND");
+		is_str(subject("{\"login\":\"a\",\"id\":583231,\"sub\":\"x\"}",
+		    "id", &rc), "583231",
+		    "plain OAuth 2: the numeric id, never a sub member");
+		is_str(subject("{\"id\":9223372036854775807}", "id", &rc),
+		    "9223372036854775807", "the largest int64 fits the buffer");
+		is_str(subject("{\"uid\":42}", "uid", &rc), "42",
+		    "another user_id_claim");
+		is_str(subject("{\"id\":\"583231\"}", "id", &rc), "ERR",
+		    "id as a string: none");
+		is_str(subject("{\"id\":0}", "id", &rc), "ERR", "id 0: none");
+		is_str(subject("{\"id\":-5}", "id", &rc), "ERR",
+		    "negative id: none");
+		is_str(subject("{\"id\":1.5}", "id", &rc), "ERR",
+		    "fractional id: none");
+		is_str(subject("{\"login\":\"a\"}", "id", &rc), "ERR",
+		    "no id: none");
+		is_int(rc, OA2_ERR_NOTFOUND, "  OA2_ERR_NOTFOUND");
+	}
 	return tap_done();
 }
