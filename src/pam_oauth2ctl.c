@@ -438,8 +438,12 @@ cmd_check(struct ctl *c)
 	check_dir(c, "cache_dir", cfg->cache_dir);
 	if (cfg->offline_cache)
 		check_dir(c, "offline_dir", cfg->offline_dir);
-	if (cfg->provision)
+	if (cfg->provision) {
+		say("provision: new records bound to issuer %s and the %s",
+		    cfg_identity_issuer(cfg), cfg_plain_oauth2(cfg) ?
+		    cfg->user_id_claim : "sub");
 		c->problems += ctl_user_check("/etc/nsswitch.conf");
+	}
 
 	rc = login_init(&lg, cfg, &c->lc, "pam_oauth2ctl");
 	if (rc != 0) {

@@ -130,6 +130,10 @@ sorted() { printf '%s\n' "$@" | sort | tr '\n' ' '; }
 show() { "$CTL" user show "$1" 2>&1 | sed -n "s/^$2: *//p"; }
 
 # ---------------------------------------------------------------- 1: first login
+out=$("$CTL" -c "$CONF" check 2>&1)
+like "$out" "provision: new records bound to issuer $ISS and the id" \
+	"pam_oauth2ctl check: records are bound to the user API and the id"
+unlike "$out" "PROBLEM" "  and finds no problem"
 has_record "$ANN"; ok $([ $? -ne 0 ]; echo $?) "$ANN: no record before any login"
 is "$(getent passwd "$ANN")" "" "  no passwd entry (getent is not sshd: no placeholder)"
 login first "$ANN" ann
