@@ -33,7 +33,8 @@ cat >"$TESTTMP/users.json" <<JSON
     "teams": [{ "org": "acme", "slug": "web" }] } },
   "renamed": { "password": "x", "scope": "read:user", "claims": { "login": "$ALICE-new", "id": 1001 } },
   "squatter": { "password": "x", "scope": "read:user", "claims": { "login": "$ALICE", "id": 2002 } },
-  "noid": { "password": "x", "scope": "read:user", "claims": { "login": "$ALICE", "id": "1001" } } }
+  "noid": { "password": "x", "scope": "read:user", "claims": { "login": "$ALICE", "id": "1001" } },
+  "upper": { "password": "x", "scope": "read:user", "claims": { "login": "${ALICE^^}", "id": 1003 } } }
 JSON
 start_mock --users "$TESTTMP/users.json" --client-id gh-client
 
@@ -82,6 +83,7 @@ state_dir = $TESTTMP/state
 team:acme/ops = oa2gh_ops
 team:acme/dev = oa2gh_dev
 team:other/ops = oa2gh_missing
+team:acme/web = root
 org:acme = oa2gh_acme
 CONF
 write_service ghteams <<SVC
@@ -165,6 +167,13 @@ mock_scenario '{"device_interval": 1, "device_poll_script": ["approve:squatter"]
 is "$(device_run gh "$ALICE")" PAM_SUCCESS "same login, different id: allowed (the rename caveat, documented)"
 like "$(last_decision)" "user=$ALICE .*result=allow .*sub=2002$" "the audit line shows the other id"
 
+# GitHub logins are case-insensitive at GitHub; the binding is not.
+mock_reset
+mock_scenario '{"device_interval": 1, "device_poll_script": ["approve:upper"]}'
+is "$(device_run gh "$ALICE")" PAM_AUTH_ERR "login ${ALICE^^} for the PAM user $ALICE: refused (no case folding)"
+like "$(last_decision)" "user=$ALICE .*result=deny reason=identity_mismatch .*sub=1003$" \
+	"logged as identity_mismatch with that id"
+
 mock_reset
 mock_scenario "{\"device_interval\": 1, \"device_poll_script\": [\"approve:$BOB\"]}"
 is "$(device_run gh "$ALICE")" PAM_AUTH_ERR "approved by another GitHub user: refused"
@@ -188,7 +197,9 @@ out=$(pamg ghteams "$ALICE" auth acct setcred groups)
 like "$out" 'auth=PAM_SUCCESS' "in team acme/ops: authenticated"
 like "$out" 'acct=PAM_SUCCESS' "the team gate passes"
 is "$(echo "$out" | grep '^groups=' | tail -1)" "groups=oa2gh_acme,oa2gh_ops" \
-	"setcred: the mapped, existing groups of team acme/ops and org acme only"
+	"setcred: the mapped, existing groups of team acme/ops and org acme only (not root, mapped from acme/web)"
+like "$(grep 'group root' "$OA2_LOG_CAPTURE" | tail -1)" "group root \(mapped from team:acme/web\) has GID 0: not granted without allow_gid0" \
+	"a team mapped to a GID 0 group: not granted, logged"
 is "$(mock_count /api/v3/user/orgs)" 4 "orgs read over 4 pages (Link rel=next)"
 is "$(mock_count /api/v3/user/teams)" 3 "teams read over 3 pages"
 like "$(mock_last /api/v3/user/teams url)" "page=3" "the last page followed"

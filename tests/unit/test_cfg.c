@@ -166,15 +166,39 @@ main(void)
 		is_str(cfg_identity_issuer(c), "https://api.github.com/user",
 		    "github.com: the identity's namespace is its user API");
 		is_str(c->user_id_claim, "id", "github: the record's sub is id");
+		is_str(c->device_authorization_endpoint,
+		    "https://github.com/login/device/code",
+		    "github.com: the device code endpoint");
+		is_str(c->token_endpoint,
+		    "https://github.com/login/oauth/access_token",
+		    "github.com: the token endpoint");
+		is_str(c->orgs_endpoint, "https://api.github.com/user/orgs",
+		    "github.com: the orgs list");
+		is_str(c->teams_endpoint, "https://api.github.com/user/teams",
+		    "github.com: the teams list");
+		is_str(c->username_claim, "login", "github: login binds");
+		is_str(c->scope, "read:user", "github: scope read:user");
+		ok(c->errors_with_200, "github: errors with HTTP 200");
+		ok(c->issuer == NULL, "github: no issuer");
 	}
 	cfg_free(&c);
 	rc = load(write_file("ok.conf", "provider = github\nclient_id = gh\n"
 	    "github_url = https://ghe.example//\ngrants = device\n"
 	    "provision = yes\n", 0644), &c, 0);
 	is_int(rc, 0, "GitHub Enterprise Server with provision loads");
-	if (c != NULL)
+	if (c != NULL) {
 		is_str(cfg_identity_issuer(c), "https://ghe.example/api/v3/user",
 		    "GHES: its user API, trailing slashes of github_url dropped");
+		is_str(c->device_authorization_endpoint,
+		    "https://ghe.example/login/device/code",
+		    "GHES: the device code endpoint");
+		is_str(c->token_endpoint,
+		    "https://ghe.example/login/oauth/access_token",
+		    "GHES: the token endpoint");
+		is_str(c->teams_endpoint,
+		    "https://ghe.example/api/v3/user/teams",
+		    "GHES: the teams list under /api/v3");
+	}
 	cfg_free(&c);
 	rc = load(write_file("ok.conf", "client_id = x\n"
 	    "token_endpoint = https://oauth.example/token\n"
