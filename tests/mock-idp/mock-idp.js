@@ -557,7 +557,7 @@ function handleGhDeviceCode(ctx) {
   if (!form) return;
   const interval = scenario.device_interval ?? 5;
   const expiresIn = scenario.device_expires_in ?? 900;
-  const grant = { deviceCode: randomToken(), userCode: newUserCode(), clientId: opts.clientId,
+  const grant = { deviceCode: scenario.device_code ?? randomToken(), userCode: newUserCode(), clientId: opts.clientId,
     scope: form.get('scope'), status: 'pending', as: null, interval,
     expiresAt: Date.now() + expiresIn * 1000, lastPoll: 0, pollIndex: 0 };
   deviceGrants.set(grant.deviceCode, grant);
@@ -566,7 +566,7 @@ function handleGhDeviceCode(ctx) {
 }
 
 function ghToken(who, g) {
-  const access = `gho_${randomToken()}`;
+  const access = typeof scenario.access_token === 'string' ? scenario.access_token : `gho_${randomToken()}`;
   const u = users[who];
   accessTokens.set(access, { username: who, clientId: opts.clientId, scope: u.scope, exp: Infinity });
   // GitHub: no expires_in (OAuth app tokens do not expire), scopes with commas.

@@ -24,8 +24,11 @@ C_AT=CanaryAccessTokenM4v
 C_RT=CanaryRefreshTokenP2w
 C_DC=CanaryDeviceCodeH8j
 
+# "gh" is the same person at the mock's GitHub mode (login $ALICE).
 cat >"$TESTTMP/users.json" <<JSON
-{ "$ALICE": { "password": "$C_PW", "sub": "sub-alice" } }
+{ "$ALICE": { "password": "$C_PW", "sub": "sub-alice" },
+  "gh": { "password": "-", "scope": "read:user read:org", "claims": { "login": "$ALICE", "id": 7001,
+    "orgs": ["zeta", "acme"], "teams": [{ "org": "acme", "slug": "web" }, { "org": "acme", "slug": "ops" }] } } }
 JSON
 start_mock --users "$TESTTMP/users.json" --client-id "$CID" --client-secret "$C_CS"
 
@@ -139,6 +142,38 @@ is "$(mock_form_param /token device_code)" "$(printf '%s' "$C_DC" | od -An -tx1 
 	"the device code canary was polled with"
 is "$(mock_count /token)" 2 "two polls"
 is "$(hits $n)" "" "no canary in any block freed during the device login"
+
+# A plain OAuth 2 provider (GitHub mode, provider = github): the access
+# token goes to the user API and to every page of the membership lists
+# (one entry a page, Link rel=next), never stored (the cache and state
+# directories are searched too).
+GHCONF="$TESTTMP/github.conf"
+write_conf "$GHCONF" <<CONF
+provider = github
+github_url = $MOCK_URL
+client_id = $CID
+ca_file = $PKI/ca.pem
+grants = device
+qr_code = no
+device_timeout = 20
+scope = read:user read:org
+required_scopes = team:acme/ops org:acme
+CONF
+write_service wgh <<SVC
+auth    required @FAKEMODULE@ config=$GHCONF
+account required @FAKEMODULE@ config=$GHCONF
+SVC
+n=$((n + 1))
+is "$(wrun "{\"device_code\": \"$C_DC\", \"access_token\": \"$C_AT\", \"gh_per_page\": 1, \"device_interval\": 1, \"device_poll_script\": [\"authorization_pending\", \"approve:gh\"]}" wgh "")" \
+	PAM_SUCCESS "GitHub device login (errors in HTTP 200, user API, orgs and teams over pages): PAM_SUCCESS"
+is "$(sed -n 's/^acct=//p' "$TESTTMP/out.$n")" PAM_SUCCESS "  and acct_mgmt (the team gate): PAM_SUCCESS"
+is "$(mock_last /api/v3/user/teams headers.authorization)" "Bearer $C_AT" "  the access token canary was sent to the teams list"
+is "$(mock_count /api/v3/user/orgs)/$(mock_count /api/v3/user/teams)" 2/2 "  two pages of each list"
+is "$(mock_form_param /login/oauth/access_token device_code)" "$(printf '%s' "$C_DC" | od -An -tx1 | tr -d ' \n')" \
+	"  the device code canary was polled with"
+is "$(hits $n)" "" "no canary in any block freed during the GitHub login"
+is "$(grep -rlF -e "$C_AT" -e "$C_DC" "$TESTTMP/cache" "$TESTTMP/state" 2>/dev/null)" "" \
+	"  nor in a file of the cache or state directory (the token is never kept)"
 
 # ---------------------------------------------------------------- pam_oauth2ctl
 # The same code linked into the admin tool (not a module): a login as root.
