@@ -21,7 +21,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *s = NULL, *why = NULL;
 	int64_t n;
 	size_t count = 0;
-	char *body;
+	char *body, idbuf[IDENTITY_SUBJECT_MAX];
 
 	body = malloc(size + 1);
 	if (body == NULL)
@@ -39,6 +39,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)claims_get_string(c, "realm_access.roles", &s);
 		(void)claims_get_string(c, "a..b", &s);
 		(void)claims_get_int64(c, "exp", &n);
+		/* A plain OAuth 2 provider's subject: the decimal of a
+		 * positive integer "id", nothing else. */
+		if (identity_subject(c, "id", idbuf, sizeof(idbuf), &s) == 0 &&
+		    (s != idbuf || s[0] < '1' || s[0] > '9' ||
+		    strspn(s, "0123456789") != strlen(s)))
+			abort();
 		if (claims_get_strings(c, "groups", &list, &count) == 0) {
 			for (size_t i = 0; i < count; i++)
 				(void)strlen(list[i]);

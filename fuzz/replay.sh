@@ -5,7 +5,7 @@
 set -u
 : "${top_srcdir:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${top_builddir:=$top_srcdir}"
-names="token device discovery jwks jwt claims cfg userdb"
+names="token device discovery jwks jwt claims cfg userdb membership"
 n=0 fail=0
 [ "$(id -u)" = 0 ] || { echo "Bail out! run as root (fuzz_cfg needs a root-owned file)"; exit 1; }
 for t in $names; do

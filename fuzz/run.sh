@@ -12,7 +12,7 @@ src=$(cd "$(dirname "$0")" && pwd)
 secs=${FUZZ_SECONDS:-45}
 jobs=${FUZZ_JOBS:-2}
 out=${FUZZ_OUT:-/tmp/oa2-fuzz-out}
-names=${FUZZ_NAMES:-token device discovery jwks jwt claims cfg userdb}
+names=${FUZZ_NAMES:-token device discovery jwks jwt claims cfg userdb membership}
 rm -rf "$out"
 mkdir -p "$out"
 

@@ -190,13 +190,8 @@ write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/*
- * The rel="next" target of a Link header line (RFC 8288, as GitHub
- * paginates: <URL>; rel="next", <URL>; rel="last") into out; nothing when
- * there is none or it does not fit.
- */
-static void
-link_next(const char *line, char *out, size_t outlen)
+void
+http_link_next(const char *line, char *out, size_t outlen)
 {
 	const char *p = line, *lt, *gt, *end;
 
@@ -243,7 +238,7 @@ header_cb(char *data, size_t size, size_t nitems, void *arg)
 		memcpy(link, data, n);
 		link[n] = '\0';
 		s->next[0] = '\0';
-		link_next(link + 5, s->next, sizeof(s->next));
+		http_link_next(link + 5, s->next, sizeof(s->next));
 		return n;
 	}
 

@@ -34,6 +34,14 @@ struct http_response {
 	                            * (RFC 8288), "" if none or too long */
 };
 
+/*
+ * The rel="next" target of the value of a Link header line (RFC 8288, as
+ * GitHub paginates: <URL>; rel="next", <URL>; rel="last") into out
+ * (outlen > 0, NUL-terminated); out is left alone when there is none or
+ * it does not fit.  Fuzzed (fuzz/fuzz_membership.c).
+ */
+void http_link_next(const char *line, char *out, size_t outlen);
+
 /* A client for one login (connections are reused between requests).
  * Returns 0, OA2_ERR_NOMEM or OA2_ERR_UNAVAIL. */
 int http_new(const struct http_opts *opts, struct http **out);

@@ -33,9 +33,8 @@ origin_len(const char *url)
 	return p != NULL ? (size_t)(p - url) : strlen(url);
 }
 
-/* A next page on the endpoint's own origin (never another host). */
-static bool
-same_origin(const char *endpoint, const char *next)
+bool
+membership_same_origin(const char *endpoint, const char *next)
 {
 	size_t n = origin_len(endpoint);
 
@@ -76,11 +75,9 @@ add_member(struct login *lg, enum cfg_source src, const char *a,
 	return 0;
 }
 
-/* One page: a JSON array of objects (parsed strictly as the member of a
- * wrapping object, json_parse_object). */
-static int
-parse_page(struct login *lg, enum cfg_source src, const char *body,
-    size_t len)
+int
+membership_parse_page(struct login *lg, enum cfg_source src,
+    const char *body, size_t len)
 {
 	struct json_object *wrap = NULL, *arr = NULL;
 	char *doc;
@@ -154,13 +151,14 @@ fetch_list(struct login *lg, enum cfg_source src, const char *endpoint,
 			lg->why = "memberships_http_status";
 			rc = OA2_ERR_UNAVAIL;
 		} else {
-			rc = parse_page(lg, src, resp.body, resp.len);
+			rc = membership_parse_page(lg, src, resp.body,
+			    resp.len);
 			if (rc == OA2_ERR_BAD_RESPONSE)
 				lg->why = "memberships_malformed";
 		}
 		if (rc != 0 || resp.next[0] == '\0')
 			break;
-		if (!same_origin(endpoint, resp.next)) {
+		if (!membership_same_origin(endpoint, resp.next)) {
 			lg->why = "memberships_other_origin";
 			rc = OA2_ERR_BAD_RESPONSE;
 			break;

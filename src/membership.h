@@ -6,7 +6,10 @@
 #ifndef OA2_MEMBERSHIP_H
 #define OA2_MEMBERSHIP_H
 
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "cfg.h"
 
 struct login;
 
@@ -25,5 +28,20 @@ struct login;
  * lg->why says why.
  */
 int membership_fetch(struct login *lg, const char *access_token);
+
+/*
+ * One page of a list (body: len bytes, NUL-terminated): a JSON array of
+ * objects, parsed strictly as the member of a wrapping object
+ * (json_parse_object), each element as membership_fetch says, appended
+ * to lg->members (freed by login_clear).  Returns 0, OA2_ERR_BAD_RESPONSE
+ * (malformed, an empty or too long value, more than GRANT_MAX_VALUES
+ * memberships) or OA2_ERR_NOMEM.  Fuzzed (fuzz/fuzz_membership.c).
+ */
+int membership_parse_page(struct login *lg, enum cfg_source src,
+    const char *body, size_t len);
+
+/* Is next (a Link rel="next" URL) on the origin ("https://host[:port]")
+ * of endpoint?  Never another host, nothing but https. */
+bool membership_same_origin(const char *endpoint, const char *next);
 
 #endif
