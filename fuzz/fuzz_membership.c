@@ -46,15 +46,24 @@ link_part(const char *line)
 		abort();
 }
 
-/* One page: every membership kept is non-empty and bounded; a team is
- * ORG/SLUG, both non-empty. */
+/* One page: accepted only as a JSON array; every membership kept is
+ * non-empty and bounded; a team is ORG/SLUG, both non-empty. */
 static void
 page_part(enum cfg_source src, const char *body, size_t len)
 {
 	struct login lg;
 
 	memset(&lg, 0, sizeof(lg));
-	(void)membership_parse_page(&lg, src, body, len);
+	if (membership_parse_page(&lg, src, body, len) == 0) {
+		/* Only a JSON array is a page: nothing around it but white
+		 * space. */
+		size_t a = strspn(body, " \t\r\n"), z = len;
+
+		while (z > a && strchr(" \t\r\n", body[z - 1]) != NULL)
+			z--;
+		if (z - a < 2 || body[a] != '[' || body[z - 1] != ']')
+			abort();
+	}
 	if (lg.nmembers > GRANT_MAX_VALUES)
 		abort();
 	for (size_t i = 0; i < lg.nmembers; i++) {

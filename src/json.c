@@ -153,8 +153,10 @@ tokener_free_wiped(struct json_tokener *tok)
 	json_tokener_free(tok);
 }
 
-int
-json_parse_object(const char *buf, size_t len, struct json_object **out)
+/* json_parse_object and json_parse_array: one value of type want. */
+static int
+parse_top(const char *buf, size_t len, enum json_type want,
+    struct json_object **out)
 {
 	struct json_tokener *tok = NULL;
 	struct json_object *obj = NULL;
@@ -192,8 +194,7 @@ json_parse_object(const char *buf, size_t len, struct json_object **out)
 		if (strchr(" \t\r\n", buf[i]) == NULL)
 			goto out;
 	}
-	if (!json_object_is_type(obj, json_type_object) ||
-	    !numbers_finite(obj, 0))
+	if (!json_object_is_type(obj, want) || !numbers_finite(obj, 0))
 		goto out;
 	*out = obj;
 	obj = NULL;
@@ -202,6 +203,18 @@ out:
 	json_put_wiped(obj);
 	tokener_free_wiped(tok);
 	return rc;
+}
+
+int
+json_parse_object(const char *buf, size_t len, struct json_object **out)
+{
+	return parse_top(buf, len, json_type_object, out);
+}
+
+int
+json_parse_array(const char *buf, size_t len, struct json_object **out)
+{
+	return parse_top(buf, len, json_type_array, out);
 }
 
 /* Look key up; absent and null both count as absent. */

@@ -26,6 +26,9 @@ struct json_object;
  */
 int json_parse_object(const char *buf, size_t len, struct json_object **out);
 
+/* The same for one JSON array (a list endpoint's answer, membership.c). */
+int json_parse_array(const char *buf, size_t len, struct json_object **out);
+
 /*
  * Zero every string (values and member names) in the tree at obj, then
  * drop the reference: for every tree json_parse_object() returned, since

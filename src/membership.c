@@ -79,25 +79,12 @@ int
 membership_parse_page(struct login *lg, enum cfg_source src,
     const char *body, size_t len)
 {
-	struct json_object *wrap = NULL, *arr = NULL;
-	char *doc;
+	struct json_object *arr = NULL;
 	int rc;
 
-	doc = malloc(len + 8);
-	if (doc == NULL)
-		return OA2_ERR_NOMEM;
-	memcpy(doc, "{\"a\":", 5);
-	memcpy(doc + 5, body, len);
-	memcpy(doc + 5 + len, "}", 2);
-	rc = json_parse_object(doc, len + 6, &wrap);
-	free(doc);
+	rc = json_parse_array(body, len, &arr);
 	if (rc != 0)
 		return rc;
-	if (!json_object_object_get_ex(wrap, "a", &arr) ||
-	    !json_object_is_type(arr, json_type_array)) {
-		json_put_wiped(wrap);
-		return OA2_ERR_BAD_RESPONSE;
-	}
 	for (size_t i = 0; rc == 0 && i < json_object_array_length(arr); i++) {
 		struct json_object *e = json_object_array_get_idx(arr, i);
 		struct json_object *org = NULL;
@@ -116,7 +103,7 @@ membership_parse_page(struct login *lg, enum cfg_source src,
 			    add_member(lg, src, a, b) : OA2_ERR_BAD_RESPONSE;
 		}
 	}
-	json_put_wiped(wrap);
+	json_put_wiped(arr);
 	return rc;
 }
 

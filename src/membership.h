@@ -30,9 +30,9 @@ struct login;
 int membership_fetch(struct login *lg, const char *access_token);
 
 /*
- * One page of a list (body: len bytes, NUL-terminated): a JSON array of
- * objects, parsed strictly as the member of a wrapping object
- * (json_parse_object), each element as membership_fetch says, appended
+ * One page of a list (body: len bytes, NUL-terminated): one JSON array
+ * of objects, parsed strictly (json_parse_array: nothing before or after
+ * it), each element as membership_fetch says, appended
  * to lg->members (freed by login_clear).  Returns 0, OA2_ERR_BAD_RESPONSE
  * (malformed, an empty or too long value, more than GRANT_MAX_VALUES
  * memberships) or OA2_ERR_NOMEM.  Fuzzed (fuzz/fuzz_membership.c).

@@ -132,6 +132,19 @@ main(void)
 	is_int(page(CFG_SRC_ORG, "[{\"login\":\"acme\"}]}, {\"b\":[1]", got,
 	    sizeof(got)), OA2_ERR_BAD_RESPONSE,
 	    "a body that would close the wrapping object early");
+	/* Not a JSON array: never read as one (a page once went through a
+	 * wrapping object, which these completed). */
+	is_int(page(CFG_SRC_ORG, "[], \"a\": [{\"login\":\"acme\"}]", got,
+	    sizeof(got)), OA2_ERR_BAD_RESPONSE,
+	    "an empty list and a duplicate member after it: malformed");
+	is_str(got, "", "  nothing read");
+	is_int(page(CFG_SRC_ORG, "[{\"login\":\"acme\"}], \"b\": 2", got,
+	    sizeof(got)), OA2_ERR_BAD_RESPONSE,
+	    "a list and a member after it: malformed");
+	is_int(page(CFG_SRC_ORG, "", got, sizeof(got)), OA2_ERR_BAD_RESPONSE,
+	    "an empty body: malformed");
+	is_int(page(CFG_SRC_ORG, " [{\"login\":\"acme\"}]\r\n", got,
+	    sizeof(got)), 0, "white space around the list");
 	/* More memberships than a grant holds: refused, not cut. */
 	n = GRANT_MAX_VALUES + 1;
 	big = malloc(n * 24 + 8);
