@@ -675,6 +675,7 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 			return fail(err, errlen,
 			    "%s: grants must list password and/or device, "
 			    "each once", origin);
+		c->grants_set = true;
 		return 0;
 	case OPT_OTP:
 		if (strcmp(value, "no") == 0)
@@ -1033,8 +1034,9 @@ preset_url(char **slot, const char *base, const char *path)
 /*
  * provider = github: the endpoints of github.com, or of the GitHub
  * Enterprise Server at github_url (its REST API under /api/v3), the
- * identity in "login" and "id", errors with HTTP 200, the device grant.
- * Keys set explicitly win over the preset.
+ * identity in "login" and "id", errors with HTTP 200, the device grant
+ * (the only one: GitHub has no password grant).  Keys set explicitly win
+ * over the preset.
  */
 static int
 preset_github(struct cfg *c, const char *where, char *err, size_t errlen)
@@ -1049,6 +1051,13 @@ preset_github(struct cfg *c, const char *where, char *err, size_t errlen)
 	    c->userinfo_endpoint != NULL)
 		return fail(err, errlen, "%s: provider github has no issuer, "
 		    "jwks_uri or userinfo_endpoint", where);
+	/* GitHub has no password grant: the device grant is the default
+	 * and the only one. */
+	if (c->grants_set && cfg_allows(c, CFG_GRANT_PASSWORD))
+		return fail(err, errlen, "%s: provider github has no password "
+		    "grant: use grants = device", where);
+	c->grants[0] = CFG_GRANT_DEVICE;
+	c->ngrants = 1;
 	rc = preset_url(&c->device_authorization_endpoint, base,
 	    "/login/device/code");
 	if (rc == 0)

@@ -122,6 +122,7 @@ struct cfg {
 	/* grants allowed, in order of preference */
 	enum cfg_grant grants[CFG_MAX_GRANTS];
 	int ngrants;
+	bool grants_set;         /* grants given (else the default) */
 	char *device_authorization_endpoint;
 	long device_timeout;     /* seconds, whole device sign-in */
 	bool qr_code;

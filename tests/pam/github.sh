@@ -105,6 +105,9 @@ SVC
 write_service ghissuer <<SVC
 auth required @FAKEMODULE@ config=$CONF issuer=$MOCK_URL
 SVC
+write_service ghpassword <<SVC
+auth required @FAKEMODULE@ config=$CONF grants=password
+SVC
 write_service ghoffline <<SVC
 auth required @FAKEMODULE@ config=$CONF offline_cache=yes
 SVC
@@ -249,6 +252,10 @@ like "$(last_decision)" "reason=malformed_token_response" "logged as malformed_t
 is "$(device_run ghissuer "$ALICE")" PAM_SERVICE_ERR "provider = github with an issuer: configuration error"
 like "$(grep 'configuration error' "$OA2_LOG_CAPTURE" | tail -1)" "provider github has no issuer" \
 	"the error names the conflict"
+is "$(auth_with ghpassword "$ALICE" x)" PAM_SERVICE_ERR "provider = github with grants=password: configuration error"
+like "$(grep 'configuration error' "$OA2_LOG_CAPTURE" | tail -1)" "provider github has no password grant: use grants = device" \
+	"the error says GitHub has no password grant"
+is "$(mock_count /login/oauth/access_token)" 0 "  nothing sent"
 is "$(device_run ghoffline "$ALICE")" PAM_SERVICE_ERR "offline_cache with a plain OAuth 2 provider: configuration error"
 like "$(grep 'configuration error' "$OA2_LOG_CAPTURE" | tail -1)" "offline_cache is not available" \
 	"the error names offline_cache"

@@ -182,6 +182,30 @@ main(void)
 		ok(c->issuer == NULL, "github: no issuer");
 	}
 	cfg_free(&c);
+	/* GitHub has no password grant: device by default, password
+	 * refused. */
+	rc = load(write_file("ok.conf", "provider = github\nclient_id = gh\n",
+	    0644), &c, 0);
+	is_int(rc, 0, "provider = github without grants loads");
+	if (c != NULL)
+		ok(c->ngrants == 1 && c->grants[0] == CFG_GRANT_DEVICE,
+		    "  the device grant, and only it, by default");
+	cfg_free(&c);
+	expect_error("provider github with the password grant",
+	    "provider = github\nclient_id = gh\ngrants = password device\n",
+	    0644, "provider github has no password grant: use grants = device");
+	rc = load(write_file("ok.conf", "provider = github\nclient_id = gh\n",
+	    0644), &c, 1, "grants=password");
+	is_int(rc, OA2_ERR_CONFIG, "  also from a module argument");
+	cfg_free(&c);
+	rc = load(write_file("ok.conf", "client_id = x\n"
+	    "token_endpoint = https://oauth.example/token\n"
+	    "user_endpoint = https://api.oauth.example/v2/me\n", 0644), &c, 0);
+	is_int(rc, 0, "generic user_endpoint: loads");
+	if (c != NULL)
+		ok(c->ngrants == 1 && c->grants[0] == CFG_GRANT_PASSWORD,
+		    "  the usual default grant (a similar provider may have it)");
+	cfg_free(&c);
 	rc = load(write_file("ok.conf", "provider = github\nclient_id = gh\n"
 	    "github_url = https://ghe.example//\ngrants = device\n"
 	    "provision = yes\n", 0644), &c, 0);
