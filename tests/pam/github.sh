@@ -206,6 +206,8 @@ like "$(grep 'group root' "$OA2_LOG_CAPTURE" | tail -1)" "group root \(mapped fr
 is "$(mock_count /api/v3/user/orgs)" 4 "orgs read over 4 pages (Link rel=next)"
 is "$(mock_count /api/v3/user/teams)" 3 "teams read over 3 pages"
 like "$(mock_last /api/v3/user/teams url)" "page=3" "the last page followed"
+like "$(mock_last /api/v3/user/teams headers.user-agent)/$(mock_last /api/v3/user/orgs headers.user-agent)" \
+	"^pam_oauth2/.*/pam_oauth2/" "the membership lists are asked with a User-Agent too"
 like "$(grep 'oa2gh_missing' "$OA2_LOG_CAPTURE" | tail -1)" "oa2gh_missing" "a mapped group that does not exist is logged"
 
 mock_reset
