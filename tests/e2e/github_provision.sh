@@ -20,7 +20,9 @@
 #   * a user in no mapped team: refused by the gate, no record, no home;
 #   * the documented remedy for a rename: pam_oauth2ctl user remove OLD,
 #     then the new login gets a record of its own (a new UID: the old one
-#     stays reserved), bound to the same id.
+#     stays reserved), bound to the same id;
+#   * another user_endpoint (another identity namespace): the record is
+#     someone else's (name_reassigned).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 . "$top_srcdir/tests/e2e/provision-lib.sh"
 
@@ -194,6 +196,17 @@ is "$RC" 0 "then $ANN2 (id 4201) logs in"
 is "$(field U)" "$((UMIN + 1))" "  with a record of its own, UID $((UMIN + 1)) (UID $UMIN stays reserved)"
 is "$(show "$ANN2" issuer)/$(show "$ANN2" sub)" "$ISS/4201" "  bound to the same id"
 is "$(getent passwd "$ANN")" "" "  and $ANN is gone from NSS"
+
+# ---------------------------------------------------------------- 6: another namespace
+# The same API under another user_endpoint spelling is another identity
+# namespace (docs/providers/github.md): the records bound to the old one
+# are someone else's.
+sed -i "/^\[groups\]/i user_endpoint = $MOCK_URL/api/v3/user?v=2" "$CONF"
+is "$(grep -c '^user_endpoint = .*/api/v3/user?v=2$' "$CONF")" 1 "  (the configuration names user_endpoint $MOCK_URL/api/v3/user?v=2)"
+login ns "$ANN2" ann-renamed
+is "$RC" 255 "user_endpoint changed: $ANN2 (id 4201) is refused"
+like "$(e2e_decision "$ANN2")" "result=deny reason=name_reassigned .* sub=4201$" \
+	"  reason=name_reassigned: the record is bound to $ISS, not to the new URL"
 
 # ---------------------------------------------------------------- after
 unlike "$(cat "$OA2_LOG_CAPTURE" "$SSHD_LOG")" 'gho_' "no access token in sshd's log or the module's syslog"
