@@ -1,5 +1,6 @@
 /*
- * fuzz.h - shared bits of the libFuzzer harnesses (fuzz/README.md).
+ * fuzz.h - shared bits of the libFuzzer harnesses (fuzz/run.sh runs
+ * them; tests/README.md, "fuzzing", lists what each covers).
  */
 #ifndef OA2_FUZZ_H
 #define OA2_FUZZ_H
