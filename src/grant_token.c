@@ -57,17 +57,16 @@ is_b64token(const char *s, size_t len)
 	return i == len;
 }
 
-bool
-grant_token_is_jws(const char *s)
+/* The JWS shape of grant_token_is_jws over the first len bytes of s,
+ * without the size cap. */
+static bool
+jws_shaped(const char *s, size_t len)
 {
-	size_t len, seg[3] = { 0 }, n = 0, i;
+	size_t seg[3] = { 0 }, n = 0, i;
 	unsigned char *hdr = NULL;
 	size_t hlen = 0;
 	bool ok = false;
 
-	len = strnlen(s, JWT_MAX_BYTES + 1);
-	if (len > JWT_MAX_BYTES)
-		return false;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '.') {
 			if (++n > 2)
@@ -89,11 +88,21 @@ grant_token_is_jws(const char *s)
 }
 
 bool
+grant_token_is_jws(const char *s)
+{
+	size_t len = strnlen(s, JWT_MAX_BYTES + 1);
+
+	return len <= JWT_MAX_BYTES && jws_shaped(s, len);
+}
+
+bool
 grant_token_shaped(const char *s)
 {
 	size_t len;
 
-	if (grant_token_is_jws(s))
+	/* Also a JWS over the size cap: a token, refused as too_large by
+	 * grant_token, never a password. */
+	if (jws_shaped(s, strlen(s)))
 		return true;
 	len = strnlen(s, GRANT_TOKEN_OPAQUE_MAX + 1);
 	return len >= GRANT_TOKEN_OPAQUE_MIN && len <= GRANT_TOKEN_OPAQUE_MAX &&
@@ -265,6 +274,10 @@ grant_token(struct login *lg, const char *token)
 	bool jws;
 	int rc;
 
+	if (strnlen(token, JWT_MAX_BYTES + 1) > JWT_MAX_BYTES) {
+		lg->why = "too_large";
+		return OA2_ERR_TOKEN;
+	}
 	rc = login_endpoints(lg);
 	if (rc != 0)
 		return rc;

@@ -20,13 +20,15 @@ struct login;
  * object text ("{...}")?  Nothing is verified. */
 bool grant_token_is_jws(const char *s);
 
-/* Is s shaped like a token: a compact JWS, or an opaque token of
- * GRANT_TOKEN_OPAQUE_MIN..MAX b64token characters?  With grants = token
- * password such an answer is only ever a token, never a password. */
+/* Is s shaped like a token: a compact JWS (also one over JWT_MAX_BYTES),
+ * or an opaque token of GRANT_TOKEN_OPAQUE_MIN..MAX b64token characters?
+ * With grants = token password such an answer is only ever a token, never
+ * a password. */
 bool grant_token_shaped(const char *s);
 
 /*
- * Check the access token and bind its identity to lg->user.  A JWS is
+ * Check the access token and bind its identity to lg->user.  Longer than
+ * JWT_MAX_BYTES: refused unsent ("too_large").  A JWS is
  * verified locally (login_verify_access_jwt; no request with a warm
  * metadata cache) unless token_introspection = always; an opaque token is
  * introspected unless token_introspection = never ("opaque_refused").

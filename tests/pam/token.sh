@@ -190,6 +190,24 @@ cold
 auth_with tokpw "$ALICE" "a.b.c" >/dev/null
 like "$(lastline)" "grant=password" "token password: 'a.b.c' is a password, not a token"
 
+# ---------------------------------------------------------------- token device
+write_service tokdev <<SVC
+auth    required @FAKEMODULE@ config=$TESTTMP/tokdev.conf
+SVC
+{ sed '/^grants/d' "$TESTTMP/tok.conf"; echo "grants = token device"; echo "qr_code = no"; echo "device_timeout = 10"; } |
+	write_conf "$TESTTMP/tokdev.conf"
+mock_reset
+mock_scenario '{"device_poll_script": ["approve:'"$ALICE"'"], "device_interval": 1}'
+code=$(auth_with tokdev "$ALICE" "")
+is "$code" PAM_SUCCESS "token device: an empty answer signs in with the device grant"
+like "$(lastline)" "grant=device result=allow" "  decision grant=device"
+grep -q "Access token (leave empty to sign in with a browser): " "$TESTTMP/prompts"
+is $? 0 "  the prompt asks for an access token, or empty for a browser"
+cold
+is "$(auth_with tokdev "$ALICE" "$(at)")" PAM_SUCCESS "token device: a token answer is a token login"
+like "$(lastline)" "grant=token result=allow" "  decision grant=token"
+is "$(mock_count /device_authorization)" 0 "  no device authorization request"
+
 # ---------------------------------------------------------------- introspection
 # An opaque access token issued by the mock (its password grant).
 opaque_token() {
