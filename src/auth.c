@@ -167,13 +167,18 @@ browser_can_finish(const struct login *lg)
  * The token grant (grant_token.h): the answer is an access token.  It
  * never touches the offline verifier (none is made from a token, none is
  * consulted, none dropped: a refused token says nothing of the user's
- * password) and is never sent anywhere but to introspection.
+ * password) and is never sent anywhere but to introspection.  A JWT
+ * verified locally does not need the IdP: a recent outage (outage.h) does
+ * not stop it, and a login that made no request leaves the outage stamp
+ * as it was (it learnt nothing about the IdP).
  */
 static int
 run_token(const struct cfg *cfg, const struct log_ctx *lc,
     const char *user, const char *token, struct login *lg,
     const char **grant, const char **why)
 {
+	bool remote = !grant_token_is_jws(token) ||
+	    cfg->token_introspection == CFG_INTROSPECT_ALWAYS;
 	int rc;
 
 	*grant = "token";
@@ -182,12 +187,15 @@ run_token(const struct cfg *cfg, const struct log_ctx *lc,
 		*why = "init";
 		return rc;
 	}
-	rc = outage_before(cfg, lc, why);
-	if (rc != 0)
-		return rc;
+	if (remote) {
+		rc = outage_before(cfg, lc, why);
+		if (rc != 0)
+			return rc;
+	}
 	rc = grant_token(lg, token);
 	*why = lg->why;
-	outage_after(cfg, lc, lg, rc);
+	if (lg->requests > 0)
+		outage_after(cfg, lc, lg, rc);
 	log_debug(lc, "token grant: %d request(s), token length %zu",
 	    lg->requests, strlen(token));
 	return rc;

@@ -177,7 +177,8 @@ check_introspection(struct login *lg, const struct claims *c)
 		return OA2_ERR_TOKEN;
 	}
 	rc = claims_get_int64(c, "exp", &t);
-	if (rc == 0 && now >= t + TOKEN_LEEWAY) {
+	if (rc == 0 && t <= INT64_MAX - TOKEN_LEEWAY &&
+	    now >= t + TOKEN_LEEWAY) {
 		lg->why = "expired";
 		return OA2_ERR_TOKEN;
 	}

@@ -190,6 +190,21 @@ cold
 auth_with tokpw "$ALICE" "a.b.c" >/dev/null
 like "$(lastline)" "grant=password" "token password: 'a.b.c' is a password, not a token"
 
+# ---------------------------------------------------------------- an IdP outage
+# After a 503 (outage_window), a password login fails fast; a JWT with a
+# warm cache still logs in, makes no request and leaves the stamp.
+conf outage "grants = token password" "outage_window = 30"
+cold
+auth_with outage "$ALICE" "$(at)" >/dev/null          # warms the cache
+mock_ctl reset '{}' >/dev/null
+mock_scenario '{"status_for_path": {"/token": 503}}'
+is "$(auth_with outage "$ALICE" "$PW")" PAM_AUTHINFO_UNAVAIL "outage: the password login gets a 503: PAM_AUTHINFO_UNAVAIL"
+is "$(auth_with outage "$ALICE" "$(at)")" PAM_SUCCESS "outage: a JWT token login with a warm cache still succeeds"
+is "$(mock_count /token)" 1 "outage: the token login made no request"
+is "$(auth_with outage "$ALICE" "$PW")" PAM_AUTHINFO_UNAVAIL "outage: the next password login: PAM_AUTHINFO_UNAVAIL"
+like "$(lastline)" "reason=idp_down_recently " "  fails fast: the token login left the outage stamp"
+is "$(mock_count /token)" 1 "  and sent nothing"
+
 # ---------------------------------------------------------------- token device
 write_service tokdev <<SVC
 auth    required @FAKEMODULE@ config=$TESTTMP/tokdev.conf
