@@ -168,6 +168,9 @@ plain(const char *why)
 	{ "jwks_malformed", "the JWKS is not a JSON Web Key Set" },
 	{ "jwks_no_keys", "the JWKS has no usable signing key (RSA of 2048 "
 	    "bits or more, EC P-256/P-384/P-521, Ed25519)" },
+	{ "no_introspection_endpoint", "the provider advertises no "
+	    "introspection_endpoint: opaque tokens cannot be checked (set "
+	    "introspection_endpoint, or use JWT access tokens)" },
 	{ "no_device_endpoint", "the provider has no device authorization "
 	    "endpoint: enable the device grant for the client, or set "
 	    "device_authorization_endpoint" },
@@ -453,7 +456,10 @@ cmd_check(struct ctl *c)
 		say("discovery: none (a provider without OpenID Connect)");
 	} else if (cfg->token_endpoint == NULL || cfg->jwks_uri == NULL ||
 	    (cfg_allows(cfg, CFG_GRANT_DEVICE) &&
-	    cfg->device_authorization_endpoint == NULL)) {
+	    cfg->device_authorization_endpoint == NULL) ||
+	    (cfg_allows(cfg, CFG_GRANT_TOKEN) &&
+	    cfg->token_introspection != CFG_INTROSPECT_NEVER &&
+	    cfg->introspection_endpoint == NULL)) {
 		url = discovery_url(cfg->issuer);
 		say("discovery: GET %s", url != NULL ? url : "?");
 	} else {
@@ -476,6 +482,21 @@ cmd_check(struct ctl *c)
 	if (cfg_allows(cfg, CFG_GRANT_DEVICE) && lg.ep.device == NULL)
 		problem(c, "grants include device, but %s",
 		    plain("no_device_endpoint"));
+	if (cfg_allows(cfg, CFG_GRANT_TOKEN)) {
+		say("  introspection:     %s", lg.ep.introspection != NULL ?
+		    lg.ep.introspection : "(none)");
+		say("  token_audience:    %s (token_introspection = %s)",
+		    cfg->token_audience,
+		    cfg->token_introspection == CFG_INTROSPECT_ALWAYS ?
+		    "always" : cfg->token_introspection ==
+		    CFG_INTROSPECT_NEVER ? "never" : "auto");
+		/* Without introspection only at+jwt JWTs can be checked:
+		 * a problem only when every token must be introspected. */
+		if (lg.ep.introspection == NULL &&
+		    cfg->token_introspection == CFG_INTROSPECT_ALWAYS)
+			problem(c, "token_introspection = always, but %s",
+			    plain("no_introspection_endpoint"));
+	}
 	if (cfg_plain_oauth2(cfg))
 		goto out;
 	rc = login_jwks_check(&lg, &nkeys);

@@ -156,6 +156,22 @@ out=$(ctl --config "$CONF" check); st=$?
 is "$st" 1 "check: device grant without a device endpoint exits 1"
 like "$out" "PROBLEM: grants include device" "check: says the device endpoint is missing"
 
+# grants = token: the introspection endpoint and the audience.
+TOKCONF="$TESTTMP/tok.conf"
+{ base_conf | grep -v '^grants'; echo "grants = token password"; echo "token_audience = ssh://ctl"; } | write_conf "$TOKCONF"
+mock_reset
+out=$(ctl --config "$TOKCONF" check); st=$?
+is "$st" 0 "check, grants = token: exits 0"
+like "$out" "introspection: +$MOCK_URL/introspect" "check: shows the discovered introspection endpoint"
+like "$out" "token_audience: +ssh://ctl \(token_introspection = auto\)" "check: shows token_audience"
+{ base_conf | grep -v '^grants'; echo "grants = token"; echo "token_audience = ssh://ctl"; echo "token_introspection = always"; } | write_conf "$TOKCONF"
+mock_reset
+mock_scenario '{"discovery_overrides": {"introspection_endpoint": null}}'
+out=$(ctl --config "$TOKCONF" check); st=$?
+is "$st" 1 "check: token_introspection = always without an introspection endpoint exits 1"
+like "$out" "PROBLEM: token_introspection = always, but the provider advertises no introspection_endpoint" \
+	"check: says the introspection endpoint is missing"
+
 # ---------------------------------------------------------------- login
 mock_reset
 out=$(printf '%s\n' "$PW" | ctl --config "$CONF" login "$U"); st=$?
