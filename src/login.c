@@ -200,7 +200,7 @@ int
 login_endpoints(struct login *lg)
 {
 	const struct cfg *c = lg->cfg;
-	bool need_device = false;
+	bool need_discovery = false;
 	int rc = 0;
 
 	if (lg->have_ep)
@@ -219,15 +219,16 @@ login_endpoints(struct login *lg)
 	for (int i = 0; i < c->ngrants; i++) {
 		if (c->grants[i] == CFG_GRANT_DEVICE &&
 		    c->device_authorization_endpoint == NULL)
-			need_device = true;
+			need_discovery = true;
 		/* A token grant that may introspect. */
 		if (c->grants[i] == CFG_GRANT_TOKEN &&
 		    c->token_introspection != CFG_INTROSPECT_NEVER &&
 		    c->introspection_endpoint == NULL)
-			need_device = true;
+			need_discovery = true;
 	}
 	/* Discovery only when something we need is not configured. */
-	if (c->token_endpoint == NULL || c->jwks_uri == NULL || need_device) {
+	if (c->token_endpoint == NULL || c->jwks_uri == NULL ||
+	    need_discovery) {
 		rc = discover(lg);
 		if (rc != 0) {
 			log_debug(lg->log, "discovery failed: %s", lg->why);
@@ -410,16 +411,19 @@ jwks_note_miss(struct login *lg)
 }
 
 /*
- * Verify the ID token with the provider's keys (cached).  A token signed
+ * Verify the ID token (access: an access token presented by the user,
+ * grants = token) with the provider's keys (cached).  A token signed
  * with a key the cached set does not have makes us fetch the JWKS again:
  * the token came from the token endpoint a moment ago, so its key may be
  * newer than our copy (key rotation; Dex, for one, signs with a new key
  * the moment it makes it, and a Dex with in-memory storage makes one at
  * every start).  When that refetch does not have the key either, unknown
- * kids refetch again only JWKS_REFETCH_MIN seconds later.
+ * kids refetch again only JWKS_REFETCH_MIN seconds later (also for
+ * presented access tokens, whose kid the user chooses: one refetch a
+ * minute at most).
  */
 static int
-verify_jwt(struct login *lg, const char *id_token, bool access,
+verify_jwt(struct login *lg, const char *token, bool access,
     struct claims **out)
 {
 	struct cache_entry e = { 0 };
@@ -430,7 +434,7 @@ verify_jwt(struct login *lg, const char *id_token, bool access,
 	rc = meta_fetch(lg, lg->ep.jwks, false, &e, &from_net, &max_age);
 	if (rc != 0)
 		return rc;
-	rc = verify_with(lg, &e, id_token, access, out, &parsed);
+	rc = verify_with(lg, &e, token, access, out, &parsed);
 	if (rc == OA2_ERR_TOKEN && !from_net && lg->why != NULL &&
 	    strcmp(lg->why, "no_key") == 0 && !jwks_recent_miss(lg)) {
 		log_debug(lg->log, "unknown signing key: fetching the JWKS "
@@ -440,7 +444,7 @@ verify_jwt(struct login *lg, const char *id_token, bool access,
 		rc = meta_fetch(lg, lg->ep.jwks, true, &e, &from_net,
 		    &max_age);
 		if (rc == 0)
-			rc = verify_with(lg, &e, id_token, access, out,
+			rc = verify_with(lg, &e, token, access, out,
 			    &parsed);
 		else
 			lg->why = "no_key";
