@@ -4,7 +4,8 @@
 # keyboard-interactive methods, with access tokens minted by the real
 # OpenID provider (tests/op, oidc-provider): its client credentials grant
 # with a resource indicator (RFC 8707) gives a JWT access token (RFC 9068,
-# typ at+jwt, aud = the resource), verified locally; an opaque one is
+# typ at+jwt, aud = the resource), verified locally, its scope mapped to a
+# local group (id -Gn); an opaque one is
 # introspected (RFC 7662).  The token is handed to ssh the way the CI
 # example of docs/credentials-tokens.md does it: SSH_ASKPASS with
 # SSH_ASKPASS_REQUIRE=force, no sshpass.
@@ -21,6 +22,10 @@ AUD="https://ssh.e2e.example/$E2E_ID"
 OPAQUE_AUD="https://ssh-opaque.e2e.example/$E2E_ID"
 e2e_add_user "$CIUSER"
 e2e_add_user "$HUMAN"
+GRP=oa2g_t$E2E_ID                 # mapped from the token's scope pam:login
+getent group "$GRP" >/dev/null && groupdel "$GRP"
+groupadd "$GRP" || bail "groupadd $GRP"
+on_exit "groupdel $GRP"
 
 # ---------------------------------------------------------------- provider
 e2e_op_users "$TESTTMP/op-users.json" "$(e2e_spec "$HUMAN" "$HUMAN_PW" user)"
@@ -47,6 +52,8 @@ conf() {
 		echo "cache_dir = $TESTTMP/cache"
 		local l
 		for l in "$@"; do printf '%s\n' "$l"; done
+		echo "[groups]"
+		echo "scope:pam:login = $GRP"
 	} >>"$CONF"
 }
 conf "$AUD"
@@ -80,10 +87,10 @@ exec cat "$TESTTMP/token"
 SH
 chmod 0700 "$ASKPASS"
 
-# ssh_token METHOD USER TOKEN: run id -un over ssh with TOKEN as the
-# answer; SSH_OUT, SSH_RC.
+# ssh_token METHOD USER TOKEN [COMMAND]: run COMMAND (default id -un)
+# over ssh with TOKEN as the answer; SSH_OUT, SSH_RC.
 ssh_token() {
-	local method=$1 user=$2
+	local method=$1 user=$2 cmd=${4:-id -un}
 	(umask 077; printf '%s' "$3" >"$TESTTMP/token")
 	SSH_OUT=$(cd / && SSH_ASKPASS="$ASKPASS" SSH_ASKPASS_REQUIRE=force DISPLAY= \
 		timeout 30 setsid ssh -F /dev/null -p "$SSHD_PORT" \
@@ -91,7 +98,7 @@ ssh_token() {
 		-o StrictHostKeyChecking=no -o LogLevel=ERROR \
 		-o PreferredAuthentications="$method" -o PubkeyAuthentication=no \
 		-o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 -o ControlPath=none \
-		"$user@127.0.0.1" 'id -un' </dev/null 2>"$TESTTMP/ssh.err")
+		"$user@127.0.0.1" "$cmd" </dev/null 2>"$TESTTMP/ssh.err")
 	SSH_RC=$?
 	rm -f "$TESTTMP/token"
 }
@@ -107,8 +114,10 @@ hdr=$(node -e 'console.log(Buffer.from(process.argv[1].split(".")[0], "base64url
 like "$hdr" '"typ":"at\+jwt"' "oidc-provider minted a JWT access token (typ at+jwt): $hdr"
 for method in password keyboard-interactive; do
 	sm=$method; [ "$method" = keyboard-interactive ] && sm=keyboard-interactive/pam
-	ssh_token "$method" "$CIUSER" "$JWT"
-	is "$SSH_OUT" "$CIUSER" "ssh $method, oidc-provider JWT access token: logged in as $CIUSER"
+	ssh_token "$method" "$CIUSER" "$JWT" 'id -un; id -Gn'
+	is "$(head -1 <<<"$SSH_OUT")" "$CIUSER" "ssh $method, oidc-provider JWT access token: logged in as $CIUSER"
+	like "$(tail -1 <<<"$SSH_OUT")" "(^| )$GRP( |\$)" "  id -Gn has $GRP, mapped from the token's scope pam:login"
+	SSH_OUT=$(head -1 <<<"$SSH_OUT")
 	is "$(sshd_said "$sm" "$CIUSER")" Accepted "  sshd logged 'Accepted $sm for $CIUSER'"
 	pw_only like "$(e2e_decision "$CIUSER")" "grant=token result=allow reason=ok .* sub=$CIUSER token=jti:" \
 		"  decision grant=token with the token's jti"
@@ -136,8 +145,9 @@ conf "$OPAQUE_AUD"
 for method in password keyboard-interactive; do
 	sm=$method; [ "$method" = keyboard-interactive ] && sm=keyboard-interactive/pam
 	OT=$(mint "$OPAQUE_AUD")
-	ssh_token "$method" "$CIUSER" "$OT"
-	is "$SSH_OUT" "$CIUSER" "ssh $method, oidc-provider opaque token (${#OT} characters), introspected: logged in"
+	ssh_token "$method" "$CIUSER" "$OT" 'id -un; id -Gn'
+	is "$(head -1 <<<"$SSH_OUT")" "$CIUSER" "ssh $method, oidc-provider opaque token (${#OT} characters), introspected: logged in"
+	like "$(tail -1 <<<"$SSH_OUT")" "(^| )$GRP( |\$)" "  id -Gn has $GRP, from the introspection answer's scope"
 	is "$(sshd_said "$sm" "$CIUSER")" Accepted "  sshd logged 'Accepted $sm for $CIUSER'"
 	# oidc-provider leaves out the jti of an opaque token (it is the
 	# token itself): the audit line names a hash.
