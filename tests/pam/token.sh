@@ -178,6 +178,12 @@ code=$(auth_with tokpw "$ALICE" "$PW")
 is "$code" PAM_SUCCESS "token password: a password still works"
 like "$(lastline)" "grant=password result=allow" "token password: a password goes to the password grant"
 is "$(mock_count /token)" 1 "token password: one token request for the password"
+nver=$(ls -A "$TESTTMP/offline" 2>/dev/null | wc -l)
+ok "$([ "$nver" -ge 1 ] && echo 0 || echo 1)" "token password: the password login kept an offline verifier ($nver)"
+cold
+auth_with tokpw "$ALICE" "$(at '{"aud":"https://other.example"}')" >/dev/null
+like "$(lastline)" "grant=token result=deny reason=aud_mismatch" "token password: a refused token"
+is "$(ls -A "$TESTTMP/offline" 2>/dev/null | wc -l)" "$nver" "  leaves the offline verifier alone (a token says nothing of the password)"
 OPAQUE=$(head -c 32 /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d =)
 cold
 code=$(auth_with tokpw "$ALICE" "$OPAQUE")
