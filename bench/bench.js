@@ -18,6 +18,10 @@
 // OA2_KC_* variables (tests/lib/keycloak.sh start DIR; . DIR/env), else
 // one this script starts and stops (tests/lib/keycloak.sh, 1-2 minutes);
 // the rows use a realm of their own, made and deleted by the admin API.
+// --tokens: also grants = token, interleaved with the bare curl token
+// request: a JWT access token login (RFC 9068, verified locally, warm
+// cache: no request) and an introspected opaque token login (RFC 7662,
+// one request).
 'use strict';
 
 const { spawn, spawnSync, execFileSync } = require('node:child_process');
@@ -34,6 +38,7 @@ const CONCURRENT = opt('--concurrent', 50);
 const bi = args.indexOf('--base-module');
 const BASE_MODULE = bi >= 0 ? path.resolve(args[bi + 1]) : null;
 const KEYCLOAK = args.includes('--keycloak');
+const TOKENS = args.includes('--tokens');
 const CERTS = '/etc/ssl/certs';
 const BUNDLE = `${CERTS}/ca-certificates.crt`;
 
@@ -328,6 +333,49 @@ async function main() {
     for (const r of kcRows) Object.assign(r, cpuAndRss(r.argv, r.input, RUNS, null));
   }
 
+  // grants = token: a JWT access token verified locally and an opaque
+  // token introspected, beside the bare curl token request, interleaved.
+  // No mock reset inside (it would forget the opaque token): requests are
+  // counted from the growth of the request log.
+  let tokRows = null;
+  if (TOKENS) {
+    const AUD = 'https://ssh.bench.example';
+    execFileSync('node', [path.join(top, 'tests/pam/jwtcraft.js'), `${tmp}/keys`, 'init']);
+    const now = Math.floor(Date.now() / 1000);
+    const jwt = execFileSync('node', [path.join(top, 'tests/pam/jwtcraft.js'), `${tmp}/keys`, 'sign', 'RS256', 'rsa',
+      '{"typ":"at+jwt"}', JSON.stringify({ iss: url, aud: AUD, sub: 'sub-bench', client_id: 'ci', jti: 'bench-jti',
+        exp: now + 7200, iat: now, preferred_username: USER, scope: 'pam:login' })], { encoding: 'utf8' });
+    await control('POST', 'reset', {});
+    await control('POST', 'scenario', { jwks_raw: fs.readFileSync(`${tmp}/keys/jwks.json`, 'utf8'),
+      introspection_claims: { aud: AUD, preferred_username: USER } });
+    const tr = spawnSync('curl', ['-sS', '--cacert', `${tmp}/pki/ca.pem`, '-u', `bench:${SECRET}`,
+      '--data-urlencode', 'grant_type=password', '--data-urlencode', `username=${USER}`,
+      '--data-urlencode', `password=${PASSWORD}`, '--data-urlencode', 'scope=openid', `${url}/token`], { encoding: 'utf8' });
+    const opaque = JSON.parse(tr.stdout).access_token;
+    fs.writeFileSync(`${tmp}/oauth2-tok.conf`, [
+      `issuer = ${url}`, 'client_id = bench', `client_secret = ${SECRET}`, `ca_file = ${tmp}/pki/ca.pem`,
+      `cache_dir = ${tmp}/tokcache`, 'grants = token', `token_audience = ${AUD}`, ''].join('\n'), { mode: 0o600 });
+    fs.writeFileSync(`${tmp}/pam.d/benchtok`, `auth required ${MODULE} config=${tmp}/oauth2-tok.conf\n`);
+    const tokArgv = [PAMTEST, `${tmp}/pam.d`, 'benchtok', USER, 'auth'];
+    tokRows = [
+      { name: 'bare curl (token request)', argv: curlArgv, ok: (m) => m.status === 0, input: '' },
+      { name: 'token login, JWT access token (local verification, warm cache)', argv: tokArgv, ok: pamOk, input: `${jwt}\n` },
+      { name: 'token login, opaque token (introspection, warm cache)', argv: tokArgv, ok: pamOk, input: `${opaque}\n` },
+    ].map((r) => ({ ...r, wall: [], requests: [], errors: 0 }));
+    for (const r of tokRows) measure(r.argv, r.input); // warm the page cache and the metadata cache
+    for (let i = 0; i < RUNS; i++) {
+      for (let k = 0; k < tokRows.length; k++) {
+        const r = tokRows[(i + k) % tokRows.length];
+        const before = (await control('GET', 'requests')).length;
+        const m = measure(r.argv, r.input);
+        const after = (await control('GET', 'requests')).length;
+        if (!r.ok(m)) r.errors++;
+        r.wall.push(m.wall); r.requests.push(after - before);
+      }
+    }
+    for (const r of tokRows) Object.assign(r, cpuAndRss(r.argv, r.input, RUNS, null));
+  }
+
   const ratio = median(warm.wall) / median(curl.wall);
   const line = (r) => `| ${r.name} | ${ms(median(r.wall))} | ${ms(pct(r.wall, 0.9))} | ${(median(r.wall) / median(curl.wall)).toFixed(2)}x | ${ms(r.cpu)} | ${(r.rss / 1024).toFixed(1)} | ${median(r.requests)} | ${r.errors} |`;
   const out = [];
@@ -360,9 +408,22 @@ async function main() {
     out.push('');
     out.push(`- Keycloak: warm login / bare curl (medians): **${(median(kcRows[1].wall) / kcurl).toFixed(2)}x**`);
   }
+  if (tokRows) {
+    const tcurl = median(tokRows[0].wall);
+    out.push('');
+    out.push(`grants = token, interleaved (${RUNS} rounds, each row once per round in rotating order), beside the bare curl token request to the same mock IdP:`);
+    out.push('');
+    out.push('| what | median ms | p90 ms | vs curl | CPU ms per run | peak RSS MiB | requests to the IdP | errors |');
+    out.push('|---|---|---|---|---|---|---|---|');
+    for (const r of tokRows) out.push(`| ${r.name} | ${ms(median(r.wall))} | ${ms(pct(r.wall, 0.9))} | ${(median(r.wall) / tcurl).toFixed(2)}x | ${ms(r.cpu)} | ${(r.rss / 1024).toFixed(1)} | ${median(r.requests)} | ${r.errors} |`);
+    out.push('');
+    out.push(`- JWT token login / bare curl (medians): **${(median(tokRows[1].wall) / tcurl).toFixed(2)}x**, ${Math.max(...tokRows[1].requests)} requests at most`);
+    out.push(`- introspected token login / bare curl (medians): **${(median(tokRows[2].wall) / tcurl).toFixed(2)}x**`);
+  }
   console.log(out.join('\n'));
   const trustErrors = trust.reduce((n, r) => n + r.errors, 0) +
-    (kcRows ? kcRows.reduce((n, r) => n + r.errors, 0) : 0);
+    (kcRows ? kcRows.reduce((n, r) => n + r.errors, 0) : 0) +
+    (tokRows ? tokRows.reduce((n, r) => n + r.errors, 0) : 0);
   process.exitCode = (concErrors || warm.errors || cold.errors || trustErrors || devTimes.length !== 5) ? 1 : 0;
 }
 

@@ -1,5 +1,7 @@
 /*
- * fuzz_jwt.c - ID token verification (jwt_verify) against a fixed JWKS.
+ * fuzz_jwt.c - ID token verification (jwt_verify) and access token
+ * verification (jwt_verify_access, RFC 9068) against a fixed JWKS, and
+ * the token shape of grants = token (grant_token_shaped).
  *
  * Input, by its first byte:
  *  - even: the rest is a compact JWT, verified as it comes (the b64url,
@@ -8,7 +10,9 @@
  *    encodes both and signs them with the Ed25519 key of the JWKS, so the
  *    header and claim checks behind a valid signature are reached too.
  * A token the harness signed is accepted only when the claims really are
- * for the expected issuer and client.
+ * for the expected issuer and client (or audience); no token passes both
+ * as an ID token and as an access token (the typ rules exclude each
+ * other); whatever verifies is shaped like a token.
  */
 #include "config.h"
 
@@ -21,11 +25,13 @@
 #include "claims.h"
 #include "errors.h"
 #include "fuzz.h"
+#include "grant_token.h"
 #include "jwks.h"
 #include "jwt.h"
 
 #define ISSUER "https://idp.example"
 #define CLIENT "pam-test"
+#define AUDIENCE "ssh://fuzz.example"
 #define NOW 1700000000
 
 /* A fixed Ed25519 seed: the key only has to be the same every run. */
@@ -162,6 +168,34 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	claims_free(&c);
+	{
+		struct jwt_at_expect ax = { ISSUER, AUDIENCE, NOW, 60 };
+		const char **aud = NULL;
+		size_t naud = 0;
+		int arc, found = 0;
+
+		why = NULL;
+		arc = jwt_verify_access(tok, keys, &ax, &c, &why);
+		if (arc == 0) {
+			if (rc == 0 || c == NULL || !grant_token_is_jws(tok) ||
+			    !grant_token_shaped(tok) ||
+			    claims_get_string(c, "iss", &iss) != 0 ||
+			    strcmp(iss, ISSUER) != 0 ||
+			    claims_get_strings(c, "aud", &aud, &naud) != 0)
+				abort();
+			for (size_t i = 0; i < naud; i++) {
+				if (strcmp(aud[i], AUDIENCE) == 0)
+					found = 1;
+			}
+			free(aud);
+			if (!found)
+				abort();
+		} else if (c != NULL || why == NULL) {
+			abort();
+		}
+		claims_free(&c);
+	}
+	(void)grant_token_shaped(tok);
 	free(tok);
 	return 0;
 }

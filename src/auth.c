@@ -21,6 +21,7 @@
 #include "errors.h"
 #include "grant_device.h"
 #include "grant_password.h"
+#include "grant_token.h"
 #include "identity.h"
 #include "log.h"
 #include "login.h"
@@ -162,6 +163,44 @@ browser_can_finish(const struct login *lg)
 	    (lg->why != NULL && strcmp(lg->why, "required_action") == 0);
 }
 
+/*
+ * The token grant (grant_token.h): the answer is an access token.  It
+ * never touches the offline verifier (none is made from a token, none is
+ * consulted, none dropped: a refused token says nothing of the user's
+ * password) and is never sent anywhere but to introspection.  A JWT
+ * verified locally does not need the IdP: a recent outage (outage.h) does
+ * not stop it, and a login that made no request leaves the outage stamp
+ * as it was (it learnt nothing about the IdP).
+ */
+static int
+run_token(const struct cfg *cfg, const struct log_ctx *lc,
+    const char *user, const char *token, struct login *lg,
+    const char **grant, const char **why)
+{
+	bool remote = !grant_token_is_jws(token) ||
+	    cfg->token_introspection == CFG_INTROSPECT_ALWAYS;
+	int rc;
+
+	*grant = "token";
+	rc = login_init(lg, cfg, lc, user);
+	if (rc != 0) {
+		*why = "init";
+		return rc;
+	}
+	if (remote) {
+		rc = outage_before(cfg, lc, why);
+		if (rc != 0)
+			return rc;
+	}
+	rc = grant_token(lg, token);
+	*why = lg->why;
+	if (lg->requests > 0)
+		outage_after(cfg, lc, lg, rc);
+	log_debug(lc, "token grant: %d request(s), token length %zu",
+	    lg->requests, strlen(token));
+	return rc;
+}
+
 int
 auth_run(struct pam_handle *pamh, const struct cfg *cfg,
     const struct log_ctx *lc, const char *user, struct login *lg,
@@ -172,10 +211,14 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 	 * name with no account or only the NSS module's placeholder. */
 	bool known = provision_may_ask(cfg, provision_classify(user, &held));
 	bool device = cfg_allows(cfg, CFG_GRANT_DEVICE);
+	bool token = cfg_allows(cfg, CFG_GRANT_TOKEN);
+	bool pass = cfg_allows(cfg, CFG_GRANT_PASSWORD);
+	bool token_run = false;
+	const char *prompt;
 	char *password = NULL, *otp = NULL;
 	int rc;
 
-	*grant = "password";
+	*grant = !pass && token ? "token" : "password";
 	*why = "internal";
 	if (cfg->grants[0] == CFG_GRANT_DEVICE) {
 		if (!known) {
@@ -187,17 +230,21 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 		/* A provider without a device endpoint may still take
 		 * passwords, if the service allows them. */
 		if (rc != OA2_ERR_UNAVAIL || strcmp(*why,
-		    "no_device_endpoint") != 0 ||
-		    !cfg_allows(cfg, CFG_GRANT_PASSWORD))
+		    "no_device_endpoint") != 0 || (!pass && !token))
 			return rc;
-		*grant = "password";
+		*grant = pass ? "password" : "token";
 	}
 
 	/* Ask for the password even for unknown users, so the prompt does
 	 * not tell who exists; but never send their guesses to the IdP. */
+	if (!pass)
+		prompt = device ? "Access token (leave empty to sign in with a "
+		    "browser): " : "Access token: ";
+	else
+		prompt = device ? "Password (leave empty to sign in with a "
+		    "browser): " : "Password: ";
 	rc = conv_get_password(pamh, cfg->use_first_pass, cfg->try_first_pass,
-	    device ? "Password (leave empty to sign in with a browser): " :
-	    "Password: ", &password);
+	    prompt, &password);
 	if (rc != 0) {
 		*why = rc == OA2_ERR_CONV ? "conversation" : "no_password";
 		goto out;
@@ -219,6 +266,21 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 	if (strcmp(password, sshd_fake_password) == 0) {
 		rc = OA2_ERR_DENIED;
 		*why = "fake_password";
+		goto out;
+	}
+	/* grants = token password: an answer shaped like a token is only
+	 * ever a token, never sent to the IdP as a password; with the token
+	 * grant alone, anything else is refused unsent. */
+	if (token && grant_token_shaped(password)) {
+		token_run = true;
+		rc = run_token(cfg, lc, user, password, lg, grant, why);
+		goto out;
+	}
+	if (!pass) {
+		*grant = "token";
+		token_run = true;
+		rc = OA2_ERR_DENIED;
+		*why = "not_a_token";
 		goto out;
 	}
 	if (cfg->otp == CFG_OTP_PROMPT) {
@@ -256,7 +318,7 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 out:
 	/* Refused before any request (empty or fake password, empty
 	 * one-time code): no login was started. */
-	if (known && lg->http == NULL)
+	if (known && lg->http == NULL && !token_run)
 		drop_verifier(cfg, user, rc);
 	secret_free(&password);
 	secret_free(&otp);

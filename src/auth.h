@@ -17,6 +17,10 @@ struct pam_handle;
  *    then the password grant;
  *  - "password device": an empty password, or a provider answer that
  *    interaction/MFA is required, continues with the device grant;
+ *  - "token": the answer is an access token (grant_token); with
+ *    "token password" an answer shaped like a token (grant_token_shaped)
+ *    is only ever a token, anything else a password; with "token" alone
+ *    anything else is refused unsent ("not_a_token");
  *  - "device" first: no password is asked; without a conversation
  *    function nothing is sent and the result is OA2_ERR_IGNORE.
  * Unknown local users, empty and sshd's fake passwords never reach the

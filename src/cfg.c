@@ -35,7 +35,7 @@ static char *trim(char *s);
 
 enum opt_type {
 	OPT_URL, OPT_STR, OPT_SECRET, OPT_LONG, OPT_BOOL, OPT_AUTH, OPT_GRANTS,
-	OPT_OTP, OPT_REQUIRED, OPT_CLAIMS
+	OPT_OTP, OPT_REQUIRED, OPT_CLAIMS, OPT_INTROSPECT
 };
 
 struct opt {
@@ -68,6 +68,11 @@ static const struct opt opts[] = {
 	{ "grants",             OPT_GRANTS, M(grants),             0, 0, false },
 	{ "device_authorization_endpoint", OPT_URL,
 	    M(device_authorization_endpoint), 0, 0, false },
+	{ "token_audience",     OPT_STR,    M(token_audience),     0, 0, false },
+	{ "token_introspection", OPT_INTROSPECT, M(token_introspection), 0, 0,
+	    false },
+	{ "introspection_endpoint", OPT_URL, M(introspection_endpoint), 0, 0,
+	    false },
 	{ "device_timeout",     OPT_LONG,   M(device_timeout),     10, 3600, false },
 	{ "qr_code",            OPT_BOOL,   M(qr_code),            0, 0, false },
 	{ "otp",                OPT_OTP,    M(otp),                0, 0, false },
@@ -119,7 +124,9 @@ const char *const cfg_keys[] = {
 	"audit_hash_sub", "required_claims", "min_uid",
 	"provision", "uid_claim", "provision_max_age",
 	"provider", "github_url", "user_endpoint", "user_id_claim",
-	"errors_with_200", "orgs_endpoint", "teams_endpoint", NULL
+	"errors_with_200", "orgs_endpoint", "teams_endpoint",
+	"token_audience", "token_introspection", "introspection_endpoint",
+	NULL
 };
 
 const struct cfg_source_info cfg_sources[CFG_SRC_COUNT] = {
@@ -225,6 +232,8 @@ cfg_free(struct cfg **cp)
 	free(c->ca_path);
 	free(c->proxy);
 	free(c->device_authorization_endpoint);
+	free(c->token_audience);
+	free(c->introspection_endpoint);
 	free(c->otp_param);
 	free(c->cache_dir);
 	free(c->offline_dir);
@@ -303,7 +312,8 @@ parse_long(const char *v, long min, long max, long *out)
 	return 0;
 }
 
-/* "password device": each grant once, at most CFG_MAX_GRANTS. */
+/* "password device", "token password": each grant once, at most
+ * CFG_MAX_GRANTS. */
 static int
 parse_grants(struct cfg *c, const char *v)
 {
@@ -324,6 +334,8 @@ parse_grants(struct cfg *c, const char *v)
 			one = CFG_GRANT_PASSWORD;
 		else if (len == 6 && strncmp(p, "device", 6) == 0)
 			one = CFG_GRANT_DEVICE;
+		else if (len == 5 && strncmp(p, "token", 5) == 0)
+			one = CFG_GRANT_TOKEN;
 		else
 			return -1;
 		for (int i = 0; i < n; i++) {
@@ -673,8 +685,8 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 	case OPT_GRANTS:
 		if (parse_grants(c, value) != 0)
 			return fail(err, errlen,
-			    "%s: grants must list password and/or device, "
-			    "each once", origin);
+			    "%s: grants must list password, device and/or "
+			    "token, each once", origin);
 		c->grants_set = true;
 		return 0;
 	case OPT_OTP:
@@ -685,6 +697,17 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 		else
 			return fail(err, errlen, "%s: otp must be no or prompt",
 			    origin);
+		return 0;
+	case OPT_INTROSPECT:
+		if (strcmp(value, "auto") == 0)
+			c->token_introspection = CFG_INTROSPECT_AUTO;
+		else if (strcmp(value, "always") == 0)
+			c->token_introspection = CFG_INTROSPECT_ALWAYS;
+		else if (strcmp(value, "never") == 0)
+			c->token_introspection = CFG_INTROSPECT_NEVER;
+		else
+			return fail(err, errlen, "%s: token_introspection must "
+			    "be auto, always or never", origin);
 		return 0;
 	case OPT_REQUIRED:
 		return parse_required(c, value, origin, err, errlen);
@@ -1152,6 +1175,31 @@ finish_plain(struct cfg *c, const char *where, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * grants = token: token_audience is required, and must not be the
+ * client_id (the audience of this client's ID tokens: an ID token would
+ * then pass the audience check of an access token).  Not with a plain
+ * OAuth 2 provider (no JWKS, no introspection).
+ */
+static int
+finish_token(const struct cfg *c, const char *where, char *err,
+    size_t errlen)
+{
+	if (!cfg_allows(c, CFG_GRANT_TOKEN))
+		return 0;
+	if (cfg_plain_oauth2(c))
+		return fail(err, errlen, "%s: grants = token needs an OpenID "
+		    "Connect issuer (not user_endpoint)", where);
+	if (c->token_audience == NULL)
+		return fail(err, errlen, "%s: grants = token needs "
+		    "token_audience (the audience the IdP puts into access "
+		    "tokens for this server)", where);
+	if (strcmp(c->token_audience, c->client_id) == 0)
+		return fail(err, errlen, "%s: token_audience must differ from "
+		    "client_id (an ID token's audience)", where);
+	return 0;
+}
+
 int
 cfg_finish(struct cfg *c, char *err, size_t errlen)
 {
@@ -1220,6 +1268,9 @@ cfg_finish(struct cfg *c, char *err, size_t errlen)
 		return fail(err, errlen,
 		    "%s: cache_dir and offline_dir must be absolute paths",
 		    where);
+	rc = finish_token(c, where, err, errlen);
+	if (rc != 0)
+		return rc;
 	if (!valid_format(c->username_format))
 		return fail(err, errlen,
 		    "%s: username_format must contain %%u and no other %% "

@@ -23,9 +23,18 @@ enum cfg_client_auth {
 enum cfg_grant {
 	CFG_GRANT_PASSWORD = 1,  /* RFC 6749 §4.3 */
 	CFG_GRANT_DEVICE,        /* RFC 8628 */
+	CFG_GRANT_TOKEN,         /* an access token as the password (grant_token.h) */
 };
 
-#define CFG_MAX_GRANTS 2
+#define CFG_MAX_GRANTS 3
+
+/* token_introspection: when a presented access token goes to RFC 7662
+ * introspection instead of local JWT verification (grant_token.h). */
+enum cfg_introspect {
+	CFG_INTROSPECT_AUTO = 0, /* opaque tokens only; an at+jwt JWT locally */
+	CFG_INTROSPECT_ALWAYS,   /* every token, also a JWT */
+	CFG_INTROSPECT_NEVER,    /* JWT access tokens only; opaque refused */
+};
 
 enum cfg_otp {
 	CFG_OTP_NO = 0,
@@ -124,6 +133,11 @@ struct cfg {
 	int ngrants;
 	bool grants_set;         /* grants given (else the default) */
 	char *device_authorization_endpoint;
+	/* grants = token: the audience an access token must carry (RFC 9068
+	 * §4 aud), and when introspection (RFC 7662) decides. */
+	char *token_audience;
+	enum cfg_introspect token_introspection;
+	char *introspection_endpoint; /* NULL: discovered */
 	long device_timeout;     /* seconds, whole device sign-in */
 	bool qr_code;
 	enum cfg_otp otp;

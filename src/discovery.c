@@ -24,6 +24,7 @@ endpoints_clear(struct endpoints *e)
 	free(e->jwks);
 	free(e->userinfo);
 	free(e->device);
+	free(e->introspection);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -104,6 +105,9 @@ discovery_parse(const char *issuer, const char *body, size_t len,
 	if (rc == 0)
 		rc = take_url(obj, "device_authorization_endpoint", false,
 		    &out->device, why);
+	if (rc == 0)
+		rc = take_url(obj, "introspection_endpoint", false,
+		    &out->introspection, why);
 out:
 	json_put_wiped(obj);
 	if (rc != 0)

@@ -12,6 +12,7 @@ struct endpoints {
 	char *jwks;
 	char *userinfo;        /* NULL when the provider has none */
 	char *device;          /* NULL when the provider has none */
+	char *introspection;   /* RFC 7662 / RFC 8414 §2; NULL when none */
 };
 
 /*

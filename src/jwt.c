@@ -8,10 +8,11 @@
  *   no_key, key_mismatch, bad_signature, claim_missing, claim_type,
  *   iss_mismatch, aud_mismatch, aud_untrusted, azp_mismatch, expired,
  *   not_yet_valid,
- *   iat_future, nomem.
+ *   iat_future, not_access_token (access tokens), nomem.
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,9 +208,11 @@ out:
  * in *kid.  Returns 0 or OA2_ERR_TOKEN with *why set.
  */
 static int
-jwt_check_header(struct json_object *hdr, const struct jwt_alg **alg,
-    const char **kid, const char **why)
+jwt_check_header(struct json_object *hdr, bool access,
+    const struct jwt_alg **alg, const char **kid, const char **why)
 {
+	bool at = false;
+
 	struct json_object *v = NULL;
 	const char *name = NULL, *typ = NULL;
 	size_t i;
@@ -243,9 +246,17 @@ jwt_check_header(struct json_object *hdr, const struct jwt_alg **alg,
 		*why = "malformed";
 		return OA2_ERR_TOKEN;
 	}
-	if (rc == 0 && (strcasecmp(typ, "at+jwt") == 0 ||
-	    strcasecmp(typ, "application/at+jwt") == 0)) {
+	if (rc == 0)
+		at = strcasecmp(typ, "at+jwt") == 0 ||
+		    strcasecmp(typ, "application/at+jwt") == 0;
+	if (!access && at) {
 		*why = "typ_refused";
+		return OA2_ERR_TOKEN;
+	}
+	/* RFC 9068 §4: a resource server MUST check typ; anything else (an
+	 * ID token's "JWT", no typ at all) is not an access token. */
+	if (access && !at) {
+		*why = "not_access_token";
 		return OA2_ERR_TOKEN;
 	}
 	rc = json_get_string(hdr, "kid", kid);
@@ -400,9 +411,108 @@ out:
 	return rc;
 }
 
-int
-jwt_verify(const char *token, const struct jwks *keys,
-    const struct jwt_expect *expect, struct claims **out, const char **why)
+/*
+ * RFC 9068 §4 on claims whose signature has been verified: iss equals
+ * the issuer, aud (string or array) contains the audience, exp required
+ * and not passed, nbf, iat required and not in the future (with leeway),
+ * sub and client_id required strings (§2.2), jti a string when present.
+ * Returns 0, OA2_ERR_TOKEN with *why set, or OA2_ERR_NOMEM.
+ */
+static int
+jwt_check_access_claims(const struct claims *c,
+    const struct jwt_at_expect *expect, const char **why)
+{
+	const char **aud = NULL;
+	const char *s = NULL;
+	static const char *const strings[] = { "sub", "client_id" };
+	size_t naud = 0, i;
+	int64_t exp = 0, iat = 0, nbf = 0, now, leeway;
+	int rc, found = 0;
+
+	now = expect->now < 0 ? 0 : (int64_t)expect->now;
+	leeway = expect->leeway < 0 ? 0 : (int64_t)expect->leeway;
+	rc = claims_get_string(c, "iss", &s);
+	if (rc != 0) {
+		*why = rc == OA2_ERR_NOTFOUND ? "claim_missing" : "claim_type";
+		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	if (strcmp(s, expect->issuer) != 0) {
+		*why = "iss_mismatch";
+		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	rc = claims_get_strings(c, "aud", &aud, &naud);
+	if (rc == OA2_ERR_NOMEM)
+		goto out;
+	if (rc != 0) {
+		*why = rc == OA2_ERR_NOTFOUND ? "claim_missing" : "claim_type";
+		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	for (i = 0; i < naud; i++) {
+		if (strcmp(aud[i], expect->audience) == 0)
+			found = 1;
+	}
+	rc = OA2_ERR_TOKEN;
+	if (!found) {
+		*why = "aud_mismatch";
+		goto out;
+	}
+	rc = jwt_get_time(c, "exp", 0, &exp, why);
+	if (rc != 0)
+		goto out;
+	rc = OA2_ERR_TOKEN;
+	if (now >= jwt_sat_add(exp, leeway)) {
+		*why = "expired";
+		goto out;
+	}
+	rc = jwt_get_time(c, "nbf", 1, &nbf, why);
+	if (rc == 0 && nbf > jwt_sat_add(now, leeway)) {
+		*why = "not_yet_valid";
+		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	if (rc != 0 && rc != OA2_ERR_NOTFOUND)
+		goto out;
+	rc = jwt_get_time(c, "iat", 0, &iat, why);
+	if (rc != 0)
+		goto out;
+	if (iat > jwt_sat_add(now, leeway)) {
+		*why = "iat_future";
+		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	for (i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+		rc = claims_get_string(c, strings[i], &s);
+		if (rc != 0) {
+			*why = rc == OA2_ERR_NOTFOUND ? "claim_missing" :
+			    "claim_type";
+			rc = OA2_ERR_TOKEN;
+			goto out;
+		}
+	}
+	rc = claims_get_string(c, "jti", &s);
+	if (rc == OA2_ERR_BAD_RESPONSE) {
+		*why = "claim_type";
+		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(aud);
+	return rc;
+}
+
+/*
+ * The JWS part shared by both kinds of token: size, compact form, strict
+ * base64url, the header (access selects the typ rule), the key from the
+ * set, the signature; only then the payload is parsed into *claims.
+ * Returns 0, OA2_ERR_TOKEN with *reason, or OA2_ERR_NOMEM.
+ */
+static int
+jwt_decode(const char *token, const struct jwks *keys, bool access,
+    struct claims **out, const char **why)
 {
 	const struct jwt_alg *alg = NULL;
 	struct json_object *hdr = NULL;
@@ -415,8 +525,7 @@ jwt_verify(const char *token, const struct jwks *keys,
 
 	if (out != NULL)
 		*out = NULL;
-	if (token == NULL || keys == NULL || expect == NULL || out == NULL ||
-	    expect->issuer == NULL || expect->client_id == NULL) {
+	if (token == NULL || keys == NULL) {
 		reason = "malformed";
 		goto out;
 	}
@@ -459,7 +568,7 @@ jwt_verify(const char *token, const struct jwks *keys,
 	rc = OA2_ERR_TOKEN;
 	if (hdr == NULL)
 		goto out;
-	rc = jwt_check_header(hdr, &alg, &kid, &reason);
+	rc = jwt_check_header(hdr, access, &alg, &kid, &reason);
 	if (rc != 0)
 		goto out;
 
@@ -486,12 +595,6 @@ jwt_verify(const char *token, const struct jwks *keys,
 		rc = rc == OA2_ERR_NOMEM ? OA2_ERR_NOMEM : OA2_ERR_TOKEN;
 		goto out;
 	}
-	rc = jwt_check_claims(claims, expect, &reason);
-	if (rc != 0) {
-		if (rc == OA2_ERR_NOMEM)
-			reason = "nomem";
-		goto out;
-	}
 	*out = claims;
 	claims = NULL;
 	reason = NULL;
@@ -506,6 +609,71 @@ out:
 	secret_freen((void **)&hbytes, hlen + 1);
 	secret_freen((void **)&pbytes, plen + 1);
 	secret_freen((void **)&sig, siglen + 1);
+	if (why != NULL)
+		*why = reason;
+	return rc;
+}
+
+int
+jwt_verify(const char *token, const struct jwks *keys,
+    const struct jwt_expect *expect, struct claims **out, const char **why)
+{
+	struct claims *claims = NULL;
+	const char *reason = "malformed";
+	int rc = OA2_ERR_TOKEN;
+
+	if (out != NULL)
+		*out = NULL;
+	if (expect == NULL || out == NULL || expect->issuer == NULL ||
+	    expect->client_id == NULL)
+		goto out;
+	rc = jwt_decode(token, keys, false, &claims, &reason);
+	if (rc != 0)
+		goto out;
+	rc = jwt_check_claims(claims, expect, &reason);
+	if (rc != 0) {
+		if (rc == OA2_ERR_NOMEM)
+			reason = "nomem";
+		goto out;
+	}
+	*out = claims;
+	claims = NULL;
+	reason = NULL;
+out:
+	claims_free(&claims);
+	if (why != NULL)
+		*why = reason;
+	return rc;
+}
+
+int
+jwt_verify_access(const char *token, const struct jwks *keys,
+    const struct jwt_at_expect *expect, struct claims **out,
+    const char **why)
+{
+	struct claims *claims = NULL;
+	const char *reason = "malformed";
+	int rc = OA2_ERR_TOKEN;
+
+	if (out != NULL)
+		*out = NULL;
+	if (expect == NULL || out == NULL || expect->issuer == NULL ||
+	    expect->audience == NULL)
+		goto out;
+	rc = jwt_decode(token, keys, true, &claims, &reason);
+	if (rc != 0)
+		goto out;
+	rc = jwt_check_access_claims(claims, expect, &reason);
+	if (rc != 0) {
+		if (rc == OA2_ERR_NOMEM)
+			reason = "nomem";
+		goto out;
+	}
+	*out = claims;
+	claims = NULL;
+	reason = NULL;
+out:
+	claims_free(&claims);
 	if (why != NULL)
 		*why = reason;
 	return rc;

@@ -43,4 +43,25 @@ struct jwt_expect {
 int jwt_verify(const char *token, const struct jwks *keys,
     const struct jwt_expect *expect, struct claims **out, const char **why);
 
+struct jwt_at_expect {
+	const char *issuer;     /* iss must equal this byte for byte */
+	const char *audience;   /* must be among aud (token_audience) */
+	time_t now;
+	long leeway;
+};
+
+/*
+ * Verify a JWT access token (RFC 9068) with the same JWS rules as
+ * jwt_verify, except the header typ: it must be "at+jwt" or
+ * "application/at+jwt" (case-insensitive), anything else, an ID token
+ * among them, is refused with "not_access_token" (§4).  Then the claims
+ * (§2.2, §4): iss, aud containing audience (other values allowed: an
+ * access token may serve several resources), exp, nbf, iat as for ID
+ * tokens, sub and client_id required strings, jti a string when present.
+ * Same return values and ownership as jwt_verify.
+ */
+int jwt_verify_access(const char *token, const struct jwks *keys,
+    const struct jwt_at_expect *expect, struct claims **out,
+    const char **why);
+
 #endif

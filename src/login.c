@@ -85,6 +85,7 @@ login_clear(struct login *lg)
 	claims_free(&lg->claims);
 	free(lg->scope);
 	free(lg->audit_sub);
+	free(lg->audit_token);
 	for (size_t i = 0; i < lg->nmembers; i++)
 		free(lg->members[i].value);
 	free(lg->members);
@@ -199,7 +200,7 @@ int
 login_endpoints(struct login *lg)
 {
 	const struct cfg *c = lg->cfg;
-	bool need_device = false;
+	bool need_discovery = false;
 	int rc = 0;
 
 	if (lg->have_ep)
@@ -218,10 +219,16 @@ login_endpoints(struct login *lg)
 	for (int i = 0; i < c->ngrants; i++) {
 		if (c->grants[i] == CFG_GRANT_DEVICE &&
 		    c->device_authorization_endpoint == NULL)
-			need_device = true;
+			need_discovery = true;
+		/* A token grant that may introspect. */
+		if (c->grants[i] == CFG_GRANT_TOKEN &&
+		    c->token_introspection != CFG_INTROSPECT_NEVER &&
+		    c->introspection_endpoint == NULL)
+			need_discovery = true;
 	}
 	/* Discovery only when something we need is not configured. */
-	if (c->token_endpoint == NULL || c->jwks_uri == NULL || need_device) {
+	if (c->token_endpoint == NULL || c->jwks_uri == NULL ||
+	    need_discovery) {
 		rc = discover(lg);
 		if (rc != 0) {
 			log_debug(lg->log, "discovery failed: %s", lg->why);
@@ -235,6 +242,8 @@ login_endpoints(struct login *lg)
 		rc = prefer(&lg->ep.userinfo, c->userinfo_endpoint);
 	if (rc == 0)
 		rc = prefer(&lg->ep.device, c->device_authorization_endpoint);
+	if (rc == 0)
+		rc = prefer(&lg->ep.introspection, c->introspection_endpoint);
 	if (rc == 0)
 		lg->have_ep = 1;
 	return rc;
@@ -305,13 +314,15 @@ login_token_request(struct login *lg, const char *url, struct form *f,
 	return rc;
 }
 
-/* Parse a JWKS document and verify the ID token with it. */
+/* Parse a JWKS document and verify the token with it: an ID token for
+ * this client, or (access) an access token for token_audience. */
 static int
 verify_with(struct login *lg, const struct cache_entry *e,
-    const char *id_token, struct claims **out, bool *parsed)
+    const char *token, bool access, struct claims **out, bool *parsed)
 {
 	struct jwks *keys = NULL;
 	struct jwt_expect ex = { 0 };
+	struct jwt_at_expect ax = { 0 };
 	int rc;
 
 	*parsed = false;
@@ -321,11 +332,19 @@ verify_with(struct login *lg, const struct cache_entry *e,
 		return rc;
 	}
 	*parsed = true;
-	ex.issuer = lg->cfg->issuer;
-	ex.client_id = lg->cfg->client_id;
-	ex.now = clock_wall();
-	ex.leeway = LOGIN_LEEWAY;
-	rc = jwt_verify(id_token, keys, &ex, out, &lg->why);
+	if (access) {
+		ax.issuer = lg->cfg->issuer;
+		ax.audience = lg->cfg->token_audience;
+		ax.now = clock_wall();
+		ax.leeway = LOGIN_LEEWAY;
+		rc = jwt_verify_access(token, keys, &ax, out, &lg->why);
+	} else {
+		ex.issuer = lg->cfg->issuer;
+		ex.client_id = lg->cfg->client_id;
+		ex.now = clock_wall();
+		ex.leeway = LOGIN_LEEWAY;
+		rc = jwt_verify(token, keys, &ex, out, &lg->why);
+	}
 	jwks_free(&keys);
 	return rc;
 }
@@ -392,16 +411,19 @@ jwks_note_miss(struct login *lg)
 }
 
 /*
- * Verify the ID token with the provider's keys (cached).  A token signed
+ * Verify the ID token (access: an access token presented by the user,
+ * grants = token) with the provider's keys (cached).  A token signed
  * with a key the cached set does not have makes us fetch the JWKS again:
  * the token came from the token endpoint a moment ago, so its key may be
  * newer than our copy (key rotation; Dex, for one, signs with a new key
  * the moment it makes it, and a Dex with in-memory storage makes one at
  * every start).  When that refetch does not have the key either, unknown
- * kids refetch again only JWKS_REFETCH_MIN seconds later.
+ * kids refetch again only JWKS_REFETCH_MIN seconds later (also for
+ * presented access tokens, whose kid the user chooses: one refetch a
+ * minute at most).
  */
 static int
-verify_id_token(struct login *lg, const char *id_token,
+verify_jwt(struct login *lg, const char *token, bool access,
     struct claims **out)
 {
 	struct cache_entry e = { 0 };
@@ -412,7 +434,7 @@ verify_id_token(struct login *lg, const char *id_token,
 	rc = meta_fetch(lg, lg->ep.jwks, false, &e, &from_net, &max_age);
 	if (rc != 0)
 		return rc;
-	rc = verify_with(lg, &e, id_token, out, &parsed);
+	rc = verify_with(lg, &e, token, access, out, &parsed);
 	if (rc == OA2_ERR_TOKEN && !from_net && lg->why != NULL &&
 	    strcmp(lg->why, "no_key") == 0 && !jwks_recent_miss(lg)) {
 		log_debug(lg->log, "unknown signing key: fetching the JWKS "
@@ -422,7 +444,8 @@ verify_id_token(struct login *lg, const char *id_token,
 		rc = meta_fetch(lg, lg->ep.jwks, true, &e, &from_net,
 		    &max_age);
 		if (rc == 0)
-			rc = verify_with(lg, &e, id_token, out, &parsed);
+			rc = verify_with(lg, &e, token, access, out,
+			    &parsed);
 		else
 			lg->why = "no_key";
 		if (rc == OA2_ERR_UNAVAIL)
@@ -522,7 +545,7 @@ login_verify(struct login *lg, const struct token_response *tok)
 	int rc;
 
 	if (tok->id_token != NULL && !cfg_plain_oauth2(lg->cfg)) {
-		rc = verify_id_token(lg, tok->id_token, &idc);
+		rc = verify_jwt(lg, tok->id_token, false, &idc);
 		if (rc != 0)
 			goto out;
 		/* The ID token may carry only sub: then ask userinfo, and
@@ -593,6 +616,18 @@ out:
 	claims_free(&idc);
 	claims_free(&uic);
 	return rc;
+}
+
+int
+login_verify_access_jwt(struct login *lg, const char *token,
+    struct claims **out)
+{
+	*out = NULL;
+	if (lg->cfg->token_audience == NULL) {
+		lg->why = "token_audience_missing";
+		return OA2_ERR_CONFIG;
+	}
+	return verify_jwt(lg, token, true, out);
 }
 
 int

@@ -34,6 +34,8 @@ struct login {
 	char *audit_sub;          /* sub of a verified token whose identity
 	                           * was refused (for the audit line) */
 	char *scope;              /* granted scope (RFC 6749 §5.1) */
+	char *audit_token;        /* grants = token: "jti:..." or a hash of
+	                           * the token, never the token */
 	int requests;             /* HTTP requests made (for debug lines) */
 	struct cfg_value *members; /* org:/team: memberships (membership.h) */
 	size_t nmembers;
@@ -82,6 +84,18 @@ int login_token_request(struct login *lg, const char *url, struct form *f,
  * OA2_ERR_NOMEM; lg->why says why.
  */
 int login_verify(struct login *lg, const struct token_response *tok);
+
+/*
+ * Verify a JWT access token (RFC 9068, jwt_verify_access) for the
+ * configured issuer and token_audience with the provider's keys, through
+ * the metadata cache and with the same one-refetch-on-unknown-kid rule
+ * (rate-limited) as the ID token: a warm cache costs no request.  The
+ * endpoints must be resolved.  Returns 0 with the verified claims in *out
+ * (claims_free), OA2_ERR_TOKEN, OA2_ERR_UNAVAIL, OA2_ERR_BAD_RESPONSE,
+ * OA2_ERR_CONFIG (no token_audience) or OA2_ERR_NOMEM; lg->why says why.
+ */
+int login_verify_access_jwt(struct login *lg, const char *token,
+    struct claims **out);
 
 /*
  * Diagnostics (pam_oauth2ctl check): resolve the endpoints, then fetch

@@ -87,7 +87,8 @@ item_string(pam_handle_t *pamh, int item)
  * verified identity (an allowed login, also an offline one), hashed with
  * audit_hash_sub; "-" when there is none.  A refusal by a gate
  * (required_scopes, required_claims) adds missing= naming the entry or
- * claim that failed.
+ * claim that failed.  A token login (grant=token) adds token= with the
+ * token's jti ("jti:...") or a short hash of it, never the token.
  */
 static void
 log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
@@ -97,7 +98,9 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
 {
 	char eu[LOG_ESC_MAX], es[LOG_ESC_MAX], eh[LOG_ESC_MAX];
 	char ew[LOG_ESC_MAX], esub[LOG_ESC_MAX], em[LOG_ESC_MAX];
+	char et[LOG_ESC_MAX];
 	const char *sub = NULL;
+	const char *tok = lg != NULL ? lg->audit_token : NULL;
 
 	/* A plain OAuth 2 provider: its numeric user id (login.c). */
 	if (lg != NULL && cfg != NULL && cfg_plain_oauth2(cfg))
@@ -116,7 +119,7 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
 	log_msg(lc, rc == 0 ? LOG_NOTICE : rc == OA2_ERR_CLIENT ? LOG_ERR :
 	    LOG_WARNING,
 	    "decision user=%s service=%s rhost=%s grant=%s result=%s "
-	    "reason=%s pam=\"%s\" ms=%lld sub=%s%s%s",
+	    "reason=%s pam=\"%s\" ms=%lld sub=%s%s%s%s%s",
 	    log_escape(user, eu, sizeof(eu)),
 	    log_escape(item_string(pamh, PAM_SERVICE), es, sizeof(es)),
 	    log_escape(item_string(pamh, PAM_RHOST), eh, sizeof(eh)),
@@ -124,6 +127,8 @@ log_decision(const struct log_ctx *lc, pam_handle_t *pamh,
 	    log_escape(why, ew, sizeof(ew)),
 	    pam_strerror(pamh, to_pam(rc)),
 	    (long long)(clock_mono_ms() - started_ms), esub,
+	    tok != NULL ? " token=" : "",
+	    tok != NULL ? log_escape(tok, et, sizeof(et)) : "",
 	    missing != NULL && missing[0] != '\0' ? " missing=" : "",
 	    missing != NULL && missing[0] != '\0' ?
 	    log_escape(missing, em, sizeof(em)) : "");

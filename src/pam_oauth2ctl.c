@@ -38,6 +38,8 @@
 #include "errors.h"
 #include "grant_device.h"
 #include "grant_password.h"
+#include "grant_token.h"
+#include "jwt.h"
 #include "groups.h"
 #include "http.h"
 #include "identity.h"
@@ -60,7 +62,7 @@ static const char usage_text[] =
 "                         does, check file ownership and modes, fetch the\n"
 "                         discovery document and the JWKS, and report\n"
 "                         problems in plain words (exit 1 on problems)\n"
-"  login USER [--grant password|device]\n"
+"  login USER [--grant password|device|token]\n"
 "                         run a real login for USER through the module's\n"
 "                         code and print each step (request, verification,\n"
 "                         identity binding, mapped groups).  The password\n"
@@ -82,7 +84,7 @@ static const char usage_text[] =
 "Options:\n"
 "  -c, --config FILE      the configuration file (default "
     CFG_DEFAULT_PATH ")\n"
-"  -g, --grant GRANT      login: password or device (default: the first\n"
+"  -g, --grant GRANT      login: password, device or token (default: the first\n"
 "                         of the configured grants)\n"
 "  -h, --help             this text\n"
 "\n"
@@ -168,6 +170,9 @@ plain(const char *why)
 	{ "jwks_malformed", "the JWKS is not a JSON Web Key Set" },
 	{ "jwks_no_keys", "the JWKS has no usable signing key (RSA of 2048 "
 	    "bits or more, EC P-256/P-384/P-521, Ed25519)" },
+	{ "no_introspection_endpoint", "the provider advertises no "
+	    "introspection_endpoint: opaque tokens cannot be checked (set "
+	    "introspection_endpoint, or use JWT access tokens)" },
 	{ "no_device_endpoint", "the provider has no device authorization "
 	    "endpoint: enable the device grant for the client, or set "
 	    "device_authorization_endpoint" },
@@ -397,7 +402,8 @@ check_trust(struct ctl *c, struct login *lg)
 static const char *
 grant_name(enum cfg_grant g)
 {
-	return g == CFG_GRANT_DEVICE ? "device" : "password";
+	return g == CFG_GRANT_DEVICE ? "device" : g == CFG_GRANT_TOKEN ?
+	    "token" : "password";
 }
 
 static int
@@ -457,7 +463,10 @@ cmd_check(struct ctl *c)
 		say("discovery: none (a provider without OpenID Connect)");
 	} else if (cfg->token_endpoint == NULL || cfg->jwks_uri == NULL ||
 	    (cfg_allows(cfg, CFG_GRANT_DEVICE) &&
-	    cfg->device_authorization_endpoint == NULL)) {
+	    cfg->device_authorization_endpoint == NULL) ||
+	    (cfg_allows(cfg, CFG_GRANT_TOKEN) &&
+	    cfg->token_introspection != CFG_INTROSPECT_NEVER &&
+	    cfg->introspection_endpoint == NULL)) {
 		url = discovery_url(cfg->issuer);
 		say("discovery: GET %s", url != NULL ? url : "?");
 	} else {
@@ -480,6 +489,21 @@ cmd_check(struct ctl *c)
 	if (cfg_allows(cfg, CFG_GRANT_DEVICE) && lg.ep.device == NULL)
 		problem(c, "grants include device, but %s",
 		    plain("no_device_endpoint"));
+	if (cfg_allows(cfg, CFG_GRANT_TOKEN)) {
+		say("  introspection:     %s", lg.ep.introspection != NULL ?
+		    lg.ep.introspection : "(none)");
+		say("  token_audience:    %s (token_introspection = %s)",
+		    cfg->token_audience,
+		    cfg->token_introspection == CFG_INTROSPECT_ALWAYS ?
+		    "always" : cfg->token_introspection ==
+		    CFG_INTROSPECT_NEVER ? "never" : "auto");
+		/* Without introspection only at+jwt JWTs can be checked:
+		 * a problem only when every token must be introspected. */
+		if (lg.ep.introspection == NULL &&
+		    cfg->token_introspection == CFG_INTROSPECT_ALWAYS)
+			problem(c, "token_introspection = always, but %s",
+			    plain("no_introspection_endpoint"));
+	}
 	if (cfg_plain_oauth2(cfg))
 		goto out;
 	rc = login_jwks_check(&lg, &nkeys);
@@ -670,7 +694,7 @@ cmd_login(struct ctl *c, const char *user)
 	char *password = NULL, *otp = NULL;
 	const char *reason = NULL;
 	char host[256];
-	enum cfg_grant grant;
+	enum cfg_grant grant = CFG_GRANT_PASSWORD;
 	int rc, status = EXIT_PROBLEM;
 
 	if (load_config(c, true, &cfg) != 0)
@@ -682,9 +706,11 @@ cmd_login(struct ctl *c, const char *user)
 		grant = CFG_GRANT_PASSWORD;
 	else if (strcmp(c->grant, "device") == 0)
 		grant = CFG_GRANT_DEVICE;
+	else if (strcmp(c->grant, "token") == 0)
+		grant = CFG_GRANT_TOKEN;
 	else {
-		fprintf(stderr, "pam_oauth2ctl: --grant must be password or "
-		    "device\n");
+		fprintf(stderr, "pam_oauth2ctl: --grant must be password, "
+		    "device or token\n");
 		status = EXIT_USAGE;
 		goto out;
 	}
@@ -706,6 +732,26 @@ cmd_login(struct ctl *c, const char *user)
 		say("note: %s has no account; with provision = yes the module "
 		    "would create it after a verified login (this command "
 		    "creates nothing)", user);
+	if (grant == CFG_GRANT_TOKEN) {
+		if (cfg->token_audience == NULL) {
+			say("result: error, the token grant needs "
+			    "token_audience (%s)", pam_name(OA2_ERR_CONFIG));
+			goto out;
+		}
+		/* Room for a JWT of JWT_MAX_BYTES and one byte more, so a
+		 * longer one is seen as too long, not cut. */
+		password = calloc(1, JWT_MAX_BYTES + 2);
+		if (password == NULL || read_secret("Access token: ", password,
+		    JWT_MAX_BYTES + 2) != 0 || password[0] == '\0') {
+			fprintf(stderr, "pam_oauth2ctl: no access token\n");
+			status = EXIT_USAGE;
+			goto out;
+		}
+		say("access token: read, %zu characters (not shown), %s",
+		    strlen(password), grant_token_is_jws(password) ?
+		    "a JWS" : grant_token_shaped(password) ?
+		    "an opaque token" : "not shaped like a token");
+	}
 	if (grant == CFG_GRANT_PASSWORD) {
 		password = calloc(1, SECRET_MAX);
 		if (password == NULL || read_secret("Password: ", password,
@@ -749,6 +795,19 @@ cmd_login(struct ctl *c, const char *user)
 		say("request: password grant (RFC 6749 4.3) to %s%s",
 		    lg.ep.token, otp != NULL ? ", with a one-time code" : "");
 		rc = grant_password(&lg, password, otp);
+	} else if (grant == CFG_GRANT_TOKEN) {
+		bool local = grant_token_is_jws(password) &&
+		    cfg->token_introspection != CFG_INTROSPECT_ALWAYS;
+
+		say("token: %s, audience %s", local ? "a JWT access token, "
+		    "verified locally (RFC 9068) with the JWKS" :
+		    "introspection (RFC 7662) at the introspection endpoint",
+		    cfg->token_audience);
+		if (!local)
+			say("  introspection endpoint: %s",
+			    lg.ep.introspection != NULL ?
+			    lg.ep.introspection : "(none)");
+		rc = grant_token(&lg, password);
 	} else {
 		if (gethostname(host, sizeof(host)) != 0)
 			strcpy(host, "this host");
@@ -757,10 +816,16 @@ cmd_login(struct ctl *c, const char *user)
 		    lg.ep.device != NULL ? lg.ep.device : "(none)");
 		rc = grant_device(&lg, show_device, NULL, host);
 	}
-	secret_free(&password);
+	if (password != NULL)
+		secret_wipe(password, strlen(password));
+	free(password);
+	password = NULL;
 	secret_free(&otp);
-	say("verification: %s", rc == 0 ? "ID token (or userinfo) verified, "
-	    "identity bound" : "failed");
+	say("verification: %s", rc != 0 ? "failed" :
+	    grant == CFG_GRANT_TOKEN ? "access token verified, identity "
+	    "bound" : "ID token (or userinfo) verified, identity bound");
+	if (lg.audit_token != NULL)
+		say("token: %s (the audit line's token=)", lg.audit_token);
 result:
 	if (rc != 0) {
 		say("result: deny, reason=%s (%s): %s", lg.why, pam_name(rc),
@@ -777,7 +842,8 @@ result:
 	status = rc == 0 ? 0 : EXIT_PROBLEM;
 out:
 	if (password != NULL)
-		secret_wipe(password, SECRET_MAX);
+		secret_wipe(password, grant == CFG_GRANT_TOKEN ?
+		    JWT_MAX_BYTES + 2 : SECRET_MAX);
 	if (otp != NULL)
 		secret_wipe(otp, SECRET_MAX);
 	free(password);

@@ -156,6 +156,41 @@ out=$(ctl --config "$CONF" check); st=$?
 is "$st" 1 "check: device grant without a device endpoint exits 1"
 like "$out" "PROBLEM: grants include device" "check: says the device endpoint is missing"
 
+# grants = token: the introspection endpoint and the audience.
+TOKCONF="$TESTTMP/tok.conf"
+{ base_conf | grep -v '^grants'; echo "grants = token password"; echo "token_audience = ssh://ctl"; } | write_conf "$TOKCONF"
+mock_reset
+out=$(ctl --config "$TOKCONF" check); st=$?
+is "$st" 0 "check, grants = token: exits 0"
+like "$out" "introspection: +$MOCK_URL/introspect" "check: shows the discovered introspection endpoint"
+like "$out" "token_audience: +ssh://ctl \(token_introspection = auto\)" "check: shows token_audience"
+{ base_conf | grep -v '^grants'; echo "grants = token"; echo "token_audience = ssh://ctl"; echo "token_introspection = always"; } | write_conf "$TOKCONF"
+mock_reset
+mock_scenario '{"discovery_overrides": {"introspection_endpoint": null}}'
+out=$(ctl --config "$TOKCONF" check); st=$?
+is "$st" 1 "check: token_introspection = always without an introspection endpoint exits 1"
+like "$out" "PROBLEM: token_introspection = always, but the provider advertises no introspection_endpoint" \
+	"check: says the introspection endpoint is missing"
+
+# login --grant token: an opaque token the mock issued, introspected.
+{ base_conf | grep -v '^grants'; echo "grants = token password"; echo "token_audience = ssh://ctl"; } | write_conf "$TOKCONF"
+mock_reset
+mock_scenario "{\"introspection_claims\": {\"aud\": \"ssh://ctl\", \"preferred_username\": \"$U\"}}"
+OT=$(curl -sS --cacert "$PKI/ca.pem" -u pam-test:ctl-secret -d grant_type=password \
+	--data-urlencode "username=$U" --data-urlencode "password=$PW" -d scope=openid "$MOCK_URL/token" |
+	node -e 'let s = ""; process.stdin.on("data", d => s += d).on("end", () => process.stdout.write(JSON.parse(s).access_token));')
+out=$(printf '%s\n' "$OT" | ctl --config "$TOKCONF" login "$U"); st=$?
+is "$st" 0 "login, grants = token first: the token grant, exit 0"
+like "$out" "access token: read, [0-9]+ characters \(not shown\), an opaque token" "login: says what it read, not the token"
+like "$out" "token: introspection \(RFC 7662\)" "login: says the token is introspected"
+like "$out" "token: sha256:[0-9a-f]{16} \(the audit line's token=\)" "login: shows the audit id"
+like "$out" "result: allow, reason=ok \(PAM_SUCCESS\), 2 requests" "login: allowed (discovery, introspection)"
+unlike "$out" "$OT" "login: the token is not printed"
+is "$(mock_count /token)" 1 "login --grant token: no token request (only the one that issued it)"
+out=$(printf 'not-a-token\n' | ctl --config "$TOKCONF" login "$U" --grant token); st=$?
+is "$st" 1 "login --grant token, an unknown opaque answer: exit 1"
+like "$out" "result: deny, reason=(inactive_token|opaque_refused)" "login --grant token: the refusal's reason"
+
 # ---------------------------------------------------------------- login
 mock_reset
 out=$(printf '%s\n' "$PW" | ctl --config "$CONF" login "$U"); st=$?

@@ -43,6 +43,7 @@ function usage(msg) {
          [--device-code-ttl SECONDS (default 120)]
          [--id-token-ttl SECONDS (default 300)]
          [--jwks private-jwks.json (default: fresh RS256 + ES256 keys)]
+         [--resource URI] [--opaque-resource URI]
          [--verbose]`);
   process.exit(2);
 }
@@ -63,6 +64,8 @@ try {
       'device-code-ttl': { type: 'string', default: '120' },
       'id-token-ttl': { type: 'string', default: '300' },
       jwks: { type: 'string' },
+      resource: { type: 'string' },
+      'opaque-resource': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -90,6 +93,10 @@ const ACCESS_TOKEN_TTL = intOpt('access-token-ttl', 1);
 const DEVICE_CODE_TTL = intOpt('device-code-ttl', 1);
 const ID_TOKEN_TTL = intOpt('id-token-ttl', 1);
 const HOST = '127.0.0.1';
+// resource indicator -> access token format
+const RESOURCES = new Map();
+if (opts.resource) RESOURCES.set(opts.resource, 'jwt');
+if (opts['opaque-resource']) RESOURCES.set(opts['opaque-resource'], 'opaque');
 
 function log(...args) {
   if (opts.verbose) console.error('[op]', ...args);
@@ -341,6 +348,10 @@ function createProvider(issuer) {
       email: ['email', 'email_verified'],
       groups: ['groups'],
     },
+    // A client credentials token names its client as preferred_username
+    // (the local account a CI job logs in as: tests/e2e/token_ssh.sh).
+    extraTokenClaims: (ctx, token) => (token.kind === 'ClientCredentials'
+      ? { preferred_username: token.clientId } : undefined),
     // Put the claims of the granted scopes into the ID token too (not only
     // into the userinfo response).
     conformIdTokenClaims: false,
@@ -348,7 +359,27 @@ function createProvider(issuer) {
     renderError,
     features: {
       devInteractions: { enabled: false },
-      resourceIndicators: { enabled: false },
+      // --resource / --opaque-resource: RFC 8707 resource indicators for
+      // the client credentials grant (tests/e2e/token_ssh.sh): a JWT
+      // access token (RFC 9068, typ at+jwt) with aud = the resource, or
+      // an opaque one for introspection.
+      clientCredentials: { enabled: RESOURCES.size > 0 },
+      resourceIndicators: RESOURCES.size === 0 ? { enabled: false } : {
+        enabled: true,
+        defaultResource: (ctx, client, oneOf) => oneOf,
+        useGrantedResource: () => false,
+        getResourceServerInfo: (ctx, resource) => {
+          const format = RESOURCES.get(resource);
+          if (!format) throw new errors.InvalidTarget();
+          return {
+            scope: CUSTOM_SCOPES.join(' '),
+            audience: resource,
+            accessTokenTTL: ACCESS_TOKEN_TTL,
+            accessTokenFormat: format,
+            ...(format === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
+          };
+        },
+      },
       introspection: { enabled: true, allowedPolicy: introspectionOrRevocationAllowed },
       revocation: { enabled: true, allowedPolicy: introspectionOrRevocationAllowed },
       userinfo: { enabled: true },

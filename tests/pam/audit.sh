@@ -243,6 +243,33 @@ line=$(tail -n +"$((before + 1))" "$OA2_LOG_CAPTURE" | grep " decision user=" | 
 like "$line" "reason=idp_down_recently( |\$)" "reason=idp_down_recently (a login within outage_window after a 503)"
 sed -n 's/.* reason=\([^ ]*\).*/\1/p' <<<"$line" >>"$SEEN"
 
+# ---------------------------------------------------------------- grants = token
+conf tok "grants = token" "token_audience = ssh://audit"
+conf toknever "grants = token" "token_audience = ssh://audit" "token_introspection = never"
+b64u() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d =; }
+# An ID-token-shaped JWS (typ JWT): refused at the header, before any key.
+IDJWT="$(b64u '{"alg":"RS256","typ":"JWT"}').$(b64u '{}').AAAA"
+OPAQUE=AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEf
+case_ not_access_token tok '' <<<"$IDJWT"
+case_ not_a_token tok '' <<<"$PW"
+case_ opaque_refused toknever '' <<<"$OPAQUE"
+case_ inactive_token tok '' <<<"$OPAQUE"
+case_ no_introspection_endpoint tok '{"discovery_overrides": {"introspection_endpoint": null}}' <<<"$OPAQUE"
+case_ introspection_refused tok '{"status_for_path": {"/introspect": 401}}' <<<"$OPAQUE"
+case_ introspection_http_status tok '{"status_for_path": {"/introspect": 404}}' <<<"$OPAQUE"
+# A token the mock issued (its password grant), introspected with a
+# malformed "active".  Not case_: its mock_reset forgets the token.
+mock_reset
+OT=$(curl -sS --cacert "$PKI/ca.pem" -u "pam-test:$SECRET" -d grant_type=password \
+	--data-urlencode "username=$U" --data-urlencode "password=$PW" "$MOCK_URL/token" |
+	node -e 'let s = ""; process.stdin.on("data", d => s += d).on("end", () => process.stdout.write(JSON.parse(s).access_token));')
+mock_scenario '{"introspection_claims": {"active": "yes"}}'
+before=$(nlines)
+pam_run tok "$U" auth >/dev/null <<<"$OT"
+line=$(tail -n +"$((before + 1))" "$OA2_LOG_CAPTURE" | grep " decision user=" | tail -1)
+like "$line" "grant=token result=deny reason=introspection_malformed( |\$)" "reason=introspection_malformed (active not a boolean)"
+sed -n 's/.* reason=\([^ ]*\).*/\1/p' <<<"$line" >>"$SEEN"
+
 # ---------------------------------------------------------------- account decisions
 pwcase ok pw '' auth acct
 pwcase missing_scope reqacct '' auth acct

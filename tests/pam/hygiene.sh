@@ -67,6 +67,17 @@ C_IDT=$(node "$JWTCRAFT" "$KEYS" sign RS256 rsa '{}' "$pay")
 C_IDT_SIG=${C_IDT##*.}
 JWKS=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(process.argv[1], "utf8")))' "$KEYS/jwks.json")
 
+# grants = token: a crafted JWT access token and an opaque canary token.
+write_service htok <<SVC
+auth    required @MODULE@ config=$CONF debug grants=token token_audience=ssh://hygiene
+account required @MODULE@ config=$CONF debug
+SVC
+atpay=$(node -e 'const [i, u] = process.argv.slice(1); const n = Math.floor(Date.now() / 1000);
+	process.stdout.write(JSON.stringify({ iss: i, aud: "ssh://hygiene", sub: "sub-alice", client_id: "ci",
+		jti: "hygiene-jti", exp: n + 300, iat: n, preferred_username: u }));' "$MOCK_URL" "$ALICE")
+C_JAT=$(node "$JWTCRAFT" "$KEYS" sign RS256 rsa '{"typ":"at+jwt"}' "$atpay")
+C_OPQ=CanaryOpaqueTokenR5tCanaryOpaqueTokenR5tW
+
 OUTS="$TESTTMP/outs"
 mkdir -p "$OUTS"
 # hrun runs in $(...): the login count and the logins that wrote to
@@ -117,6 +128,11 @@ is "$(hrun "{\"device_poll_script\": [\"authorization_pending\", \"approve\"], \
 is "$(hrun "{\"password_grant_error\": \"interaction_required\", \"device_poll_script\": [\"approve\"], \"device_interval\": 1}" hboth "$C_PW" "")" \
 	PAM_SUCCESS "canary password, then the device grant: PAM_SUCCESS"
 
+is "$(hrun "{\"jwks_raw\": $JWKS}" htok "$C_JAT")" PAM_SUCCESS "canary JWT access token (grants = token): PAM_SUCCESS"
+is "$(hrun "{\"jwks_raw\": $JWKS}" htok "${C_JAT%.*}.${C_IDT_SIG}")" PAM_AUTH_ERR "canary JWT access token with another signature: PAM_AUTH_ERR"
+is "$(hrun '' htok "$C_OPQ")" PAM_AUTH_ERR "canary opaque token, inactive at introspection: PAM_AUTH_ERR"
+is "$(mock_form_param /introspect token)" "$(printf '%s' "$C_OPQ" | od -An -tx1 | tr -d ' \n')" "the opaque canary was introspected"
+
 # ---------------------------------------------------------------- search
 like "$(cat "$OA2_LOG_CAPTURE")" 'password length [0-9]+' "debug lines were logged (the search means something)"
 ok "$([ -s "$OA2_LOG_CAPTURE" ] && echo 0 || echo 1)" "syslog captured ($(wc -l <"$OA2_LOG_CAPTURE") lines)"
@@ -125,13 +141,14 @@ ok "$([ -s "$OA2_LOG_CAPTURE" ] && echo 0 || echo 1)" "syslog captured ($(wc -l 
 cores=$(find "$TESTTMP" "$PWD" /tmp -maxdepth 2 -newer "$CONF" \( -name 'core' -o -name 'core.[0-9]*' \) 2>/dev/null)
 is "$cores" "" "no core file appeared"
 basic=$(printf '%s:%s' "$CID" "$C_CS" | base64 -w0)
-for c in "$C_PW" "$C_CS" "$C_AT" "$C_RT" "$C_DC" "$C_OTP" "$C_IDT_SIG" "${C_IDT%%.*}.${C_IDT#*.}" "$basic"; do
+for c in "$C_PW" "$C_CS" "$C_AT" "$C_RT" "$C_DC" "$C_OTP" "$C_IDT_SIG" "${C_IDT%%.*}.${C_IDT#*.}" "$basic" \
+	"${C_JAT##*.}" "$C_JAT" "$C_OPQ"; do
 	hits=$(grep -rlF -- "$c" "$OA2_LOG_CAPTURE" "$OUTS" $cores 2>/dev/null | sed "s|$TESTTMP/||")
 	is "$hits" "" "canary ${c:0:24}... found nowhere"
 done
 # The device code may not even appear in the prompts (the user code does).
 like "$(cat "$OUTS"/*.err)" 'Confirm the code' "the device prompts were captured"
-is "$(ls "$OUTS"/*.out | wc -l) $(cat "$NFILE")" "14 14" "14 logins, the stdout and stderr of each kept for the search"
+is "$(ls "$OUTS"/*.out | wc -l) $(cat "$NFILE")" "17 17" "17 logins, the stdout and stderr of each kept for the search"
 is "$(cat "$STDIO_BAD_FILE")" "" "the module wrote nothing to stdout or stderr in $(cat "$NFILE") logins"
 
 # Errors that make libcurl and OpenSSL talk (TLS failure, DNS, refused)

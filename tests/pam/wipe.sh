@@ -61,6 +61,17 @@ pay=$(node -e 'const [i, c, u] = process.argv.slice(1); const n = Math.floor(Dat
 C_IDT=$(node "$JWTCRAFT" "$KEYS" sign RS256 rsa '{}' "$pay")
 JWKS=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(process.argv[1], "utf8")))' "$KEYS/jwks.json")
 
+# grants = token: a crafted JWT access token (RFC 9068) verified locally,
+# and an opaque token (the mock issues it, then introspects it).
+write_service wtok <<SVC
+auth required @MODULE@ config=$CONF grants=token token_audience=ssh://wipe
+SVC
+atpay=$(node -e 'const [i, u] = process.argv.slice(1); const n = Math.floor(Date.now() / 1000);
+	process.stdout.write(JSON.stringify({ iss: i, aud: "ssh://wipe", sub: "sub-alice", client_id: "ci",
+		jti: "wipe-jti", exp: n + 300, iat: n, preferred_username: u }));' "$MOCK_URL" "$ALICE")
+C_JAT=$(node "$JWTCRAFT" "$KEYS" sign RS256 rsa '{"typ":"at+jwt"}' "$atpay")
+C_OPQ=CanaryOpaqueTokenR5tCanaryOpaqueTokenR5tW
+
 # The encoded forms the module sends: Basic base64(id:secret) (RFC 7617)
 # and the form-encoded secret (client_auth=post, RFC 6749 §2.3.1).
 C_CS_BASIC=$(printf '%s:%s' "$CID" "$C_CS" | base64 -w0)
@@ -81,7 +92,11 @@ password_tail=${C_PW: -10}
 client_secret_tail=${C_CS: -10}
 access_token_tail=${C_AT: -10}
 refresh_token_tail=${C_RT: -10}
-device_code_tail=${C_DC: -10}"
+device_code_tail=${C_DC: -10}
+jwt_access_token=$C_JAT
+jwt_access_token_sig=${C_JAT##*.}
+opaque_token=$C_OPQ
+opaque_token_tail=${C_OPQ: -10}"
 [ "$C_CS_FORM" = "$C_CS" ] || CANARIES+=$'\n'"client_secret_form=$C_CS_FORM"
 
 HITS="$TESTTMP/hits"
@@ -174,6 +189,22 @@ is "$(mock_form_param /login/oauth/access_token device_code)" "$(printf '%s' "$C
 is "$(hits $n)" "" "no canary in any block freed during the GitHub login"
 is "$(grep -rlF -e "$C_AT" -e "$C_DC" "$TESTTMP/cache" "$TESTTMP/state" 2>/dev/null)" "" \
 	"  nor in a file of the cache or state directory (the token is never kept)"
+n=$((n + 1))
+is "$(wrun "{\"jwks_raw\": $JWKS}" wtok "$C_JAT")" PAM_SUCCESS "token login, JWT access token canary verified locally: PAM_SUCCESS"
+is "$(hits $n)" "" "no canary in any block freed during the JWT token login"
+
+# The mock issues the opaque canary (a password grant), then answers its
+# introspection; not wrun: its mock_reset would forget the token.
+n=$((n + 1))
+mock_reset
+mock_scenario "{\"access_token\": \"$C_OPQ\", \"introspection_claims\": {\"aud\": \"ssh://wipe\", \"preferred_username\": \"$ALICE\"}}"
+curl -sS --cacert "$PKI/ca.pem" -u "$CID:$C_CS" -d grant_type=password \
+	--data-urlencode "username=$ALICE" --data-urlencode "password=$C_PW" "$MOCK_URL/token" >/dev/null
+printf '%s\n' "$C_OPQ" | OA2_FREESCAN_CANARIES="$CANARIES" OA2_FREESCAN_OUT="$HITS.$n" \
+	LD_PRELOAD="$LOGSHIM:$FREESCAN" "$PAMTEST" "$TESTTMP/pam.d" wtok "$ALICE" auth >"$TESTTMP/out.$n" 2>"$TESTTMP/err.$n"
+is "$(sed -n 's/^auth=//p' "$TESTTMP/out.$n")" PAM_SUCCESS "token login, opaque token canary introspected: PAM_SUCCESS"
+is "$(mock_form_param /introspect token)" "$(printf '%s' "$C_OPQ" | od -An -tx1 | tr -d ' \n')" "the opaque canary was introspected"
+is "$(hits $n)" "" "no canary in any block freed during the introspected token login"
 
 # ---------------------------------------------------------------- pam_oauth2ctl
 # The same code linked into the admin tool (not a module): a login as root.

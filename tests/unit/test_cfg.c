@@ -370,6 +370,46 @@ main(void)
 	    "debug must be yes or no");
 	expect_error("bad client_auth", BASE "client_auth = jwt\n", 0644,
 	    "client_auth must be basic, post or none");
+	/* grants = token (issue 14). */
+	rc = load(write_file("ok.conf", BASE "grants = token password device\n"
+	    "token_audience = ssh://hosts\ntoken_introspection = always\n"
+	    "introspection_endpoint = https://idp.example/introspect\n", 0644),
+	    &c, 0);
+	is_int(rc, 0, "grants = token password device loads");
+	if (c != NULL) {
+		is_int(c->ngrants, 3, "three grants");
+		is_int(c->grants[0], CFG_GRANT_TOKEN, "token first");
+		is_str(c->token_audience, "ssh://hosts", "token_audience");
+		is_int(c->token_introspection, CFG_INTROSPECT_ALWAYS,
+		    "token_introspection = always");
+		is_str(c->introspection_endpoint,
+		    "https://idp.example/introspect", "introspection_endpoint");
+	}
+	cfg_free(&c);
+	rc = load(write_file("ok.conf", BASE, 0644), &c, 0);
+	is_int(rc, 0, "defaults load");
+	if (c != NULL)
+		is_int(c->token_introspection, CFG_INTROSPECT_AUTO,
+		    "token_introspection defaults to auto");
+	cfg_free(&c);
+	expect_error("grants = token without token_audience",
+	    BASE "grants = token\n", 0644, "grants = token needs "
+	    "token_audience");
+	expect_error("token_audience equal to client_id",
+	    BASE "grants = token\ntoken_audience = pam\n", 0644,
+	    "token_audience must differ from client_id");
+	expect_error("bad token_introspection",
+	    BASE "token_introspection = sometimes\n", 0644,
+	    "token_introspection must be auto, always or never");
+	expect_error("http introspection_endpoint",
+	    BASE "introspection_endpoint = http://idp.example/i\n", 0644,
+	    "introspection_endpoint must be an https://");
+	expect_error("token twice", BASE "grants = token token\n", 0644,
+	    "grants must list password, device and/or token, each once");
+	expect_error("token with user_endpoint", "client_id = pam\n"
+	    "token_endpoint = https://gh.example/t\nuser_endpoint = "
+	    "https://gh.example/u\ngrants = token\ntoken_audience = x\n",
+	    0644, "grants = token needs an OpenID Connect issuer");
 	expect_error("basic without a secret", BASE "client_auth = basic\n",
 	    0644, "needs client_secret");
 	expect_error("username_format without %u", BASE

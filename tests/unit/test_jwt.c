@@ -1075,6 +1075,147 @@ test_claims_api(void)
 	    "claims must be an object");
 }
 
+
+/* ------------------------------------------------ access tokens (RFC 9068) */
+
+#define AUD "ssh://hosts.example"
+
+static const struct jwt_at_expect at_expect = { ISS, AUD, (time_t)1700000000,
+	LEEWAY };
+
+static char *
+at_payload(const char *extra)
+{
+	return fmt("{\"iss\":\"" ISS "\",\"aud\":[\"other\",\"" AUD "\"],"
+	    "\"sub\":\"u-1\",\"client_id\":\"ci\",\"jti\":\"j-1\","
+	    "\"preferred_username\":\"alice\",\"scope\":\"pam:login admin\","
+	    "\"exp\":%ld,\"iat\":%ld%s}", NOW + 600, NOW - 10, extra);
+}
+
+/* Verify an access token signed by pk (kid) with header typ (NULL: no
+ * typ) over payload; want NULL: must verify. */
+static void
+at_case(const char *typ, const char *kid, EVP_PKEY *pk, const char *alg,
+    const char *payload, const char *want, const char *name)
+{
+	struct claims *c = NULL;
+	const char *why = "unset", *v = NULL;
+	char *h = typ != NULL ?
+	    fmt("{\"alg\":\"%s\",\"kid\":\"%s\",\"typ\":\"%s\"}", alg, kid,
+	    typ) : fmt("{\"alg\":\"%s\",\"kid\":\"%s\"}", alg, kid);
+	char *t = make_token(h, payload, pk, alg);
+	int rc = jwt_verify_access(t, set_main, &at_expect, &c, &why);
+
+	if (want == NULL) {
+		is_int(rc, 0, "access token %s verifies", name);
+		if (rc != 0)
+			printf("#   why: %s\n", why ? why : "(null)");
+		claims_get_string(c, "scope", &v);
+		is_str(v, "pam:login admin", "access token %s: scope", name);
+	} else {
+		is_int(rc, OA2_ERR_TOKEN, "access token %s refused", name);
+		is_str(why, want, "access token %s: reason", name);
+		ok(c == NULL, "access token %s: no claims", name);
+	}
+	claims_free(&c);
+	free(t);
+	free(h);
+}
+
+static void
+test_access_tokens(void)
+{
+	struct claims *c = NULL;
+	const char *why = NULL;
+	char *p = at_payload(""), *q, *t;
+
+	at_case("at+jwt", "rsa", k_rsa, "RS256", p, NULL, "at+jwt RS256");
+	at_case("application/at+jwt", "ec256", k_p256, "ES256", p, NULL,
+	    "application/at+jwt ES256");
+	at_case("AT+JWT", "ed", k_ed, "EdDSA", p, NULL, "AT+JWT EdDSA");
+	/* An ID token is not an access token, whatever its claims. */
+	at_case("JWT", "rsa", k_rsa, "RS256", p, "not_access_token",
+	    "typ JWT");
+	at_case(NULL, "rsa", k_rsa, "RS256", p, "not_access_token", "no typ");
+	at_case("jwt", "rsa", k_rsa, "RS256", p, "not_access_token",
+	    "typ jwt");
+	/* Signed by a key outside the set, or a key under a known kid. */
+	at_case("at+jwt", "nope", k_rsa, "RS256", p, "no_key", "unknown kid");
+	at_case("at+jwt", "rsa", k_rsa1024, "RS256", p, "bad_signature",
+	    "other key, known kid");
+	at_case("at+jwt", "rsa", k_rsa, "none", p, "alg_refused", "alg none");
+	free(p);
+#define AT_CLAIMS(extra, full, want, name) do { \
+		q = full ? fmt("%s", extra) : at_payload(extra); \
+		at_case("at+jwt", "rsa", k_rsa, "RS256", q, want, name); \
+		free(q); \
+	} while (0)
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" CID "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"exp\":1700000600,\"iat\":1699999990}", 1,
+	    "aud_mismatch", "aud the client_id only");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"other\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"exp\":1700000600,\"iat\":1699999990}", 1,
+	    "aud_mismatch", "another audience");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"exp\":1700000600,\"iat\":1699999990,"
+	    "\"scope\":\"pam:login admin\"}", 1, NULL, "aud a string, no jti");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"sub\":\"u\",\"client_id\":\"ci\","
+	    "\"exp\":1700000600,\"iat\":1699999990}", 1, "claim_missing",
+	    "no aud");
+	AT_CLAIMS("{\"iss\":\"https://evil.example\",\"aud\":\"" AUD "\","
+	    "\"sub\":\"u\",\"client_id\":\"ci\",\"exp\":1700000600,"
+	    "\"iat\":1699999990}", 1, "iss_mismatch", "other issuer");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"exp\":1699999960,\"iat\":1699999000}", 1,
+	    "expired", "expired beyond the leeway");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"exp\":1699999990,\"iat\":1699999000,"
+	    "\"scope\":\"pam:login admin\"}", 1, NULL,
+	    "expired within the leeway");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"iat\":1699999000}", 1, "claim_missing",
+	    "no exp");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"exp\":1700000600}", 1, "claim_missing",
+	    "no iat");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"exp\":1700009000,\"iat\":1700005000}", 1,
+	    "iat_future", "iat in the future");
+	AT_CLAIMS(",\"nbf\":1700005000", 0, "not_yet_valid", "nbf ahead");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\","
+	    "\"client_id\":\"ci\",\"exp\":1700000600,\"iat\":1699999990}", 1,
+	    "claim_missing", "no sub");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"exp\":1700000600,\"iat\":1699999990}", 1, "claim_missing",
+	    "no client_id");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":7,\"exp\":1700000600,\"iat\":1699999990}", 1,
+	    "claim_type", "client_id a number");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"jti\":5,\"exp\":1700000600,"
+	    "\"iat\":1699999990}", 1, "claim_type", "jti a number");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"exp\":\"1700000600\","
+	    "\"iat\":1699999990}", 1, "claim_type", "exp a string");
+#undef AT_CLAIMS
+	/* The ID token path still refuses an access token, and an access
+	 * token entry point without an audience refuses everything. */
+	p = at_payload("");
+	t = make_token("{\"alg\":\"RS256\",\"kid\":\"rsa\",\"typ\":\"at+jwt\"}",
+	    p, k_rsa, "RS256");
+	expect_fail(t, set_main, "typ_refused", "access token as ID token");
+	{
+		struct jwt_at_expect noaud = at_expect;
+
+		noaud.audience = NULL;
+		is_int(jwt_verify_access(t, set_main, &noaud, &c, &why),
+		    OA2_ERR_TOKEN, "access token: no audience configured");
+		is_str(why, "malformed", "access token: no audience: reason");
+	}
+	free(t);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -1089,6 +1230,7 @@ main(void)
 	test_ecdsa_sigs();
 	test_claims_checks();
 	test_claims_api();
+	test_access_tokens();
 	jwks_free(&set_main);
 	EVP_PKEY_free(k_rsa);
 	EVP_PKEY_free(k_rsa1024);
