@@ -18,7 +18,17 @@ enum cfg_client_auth {
 	CFG_AUTH_BASIC,  /* RFC 6749 §2.3.1 HTTP Basic */
 	CFG_AUTH_POST,   /* client_id + client_secret in the form body */
 	CFG_AUTH_NONE,   /* public client: client_id in the body */
+	CFG_AUTH_PRIVATE_KEY_JWT, /* OIDC Core §9 / RFC 7523 §2.2: a client
+	                  * assertion signed with client_key_file */
 };
+
+/* The "aud" of a private_key_jwt assertion. */
+enum cfg_assertion_aud {
+	CFG_AUD_TOKEN_ENDPOINT = 0, /* the token endpoint (RFC 7523 §3) */
+	CFG_AUD_ISSUER,          /* the issuer identifier */
+};
+
+struct asrt_key;
 
 enum cfg_grant {
 	CFG_GRANT_PASSWORD = 1,  /* RFC 6749 §4.3 */
@@ -111,6 +121,11 @@ struct cfg {
 	char *client_secret;     /* secret: wiped on free */
 	char *client_secret_file;
 	enum cfg_client_auth client_auth;
+	char *client_key_file;   /* private_key_jwt: PEM private key */
+	char *client_key_alg;    /* RS256, PS256, ES256, EdDSA; NULL: by key */
+	char *client_key_id;     /* the assertion's "kid" header */
+	enum cfg_assertion_aud client_assertion_aud;
+	struct asrt_key *client_key; /* parsed client_key_file (cfg_finish) */
 	char *scope;
 	char *username_claim;
 	char *username_format;

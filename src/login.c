@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "assertion.h"
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
@@ -240,6 +241,37 @@ login_endpoints(struct login *lg)
 	return rc;
 }
 
+/*
+ * private_key_jwt (OpenID Connect Core §9, RFC 7523 §2.2): a fresh client
+ * assertion for this request, client_id beside it (§3.1 allows it; some
+ * providers route by it).  The assertion is wiped once it is in f.
+ */
+static int
+add_assertion(struct login *lg, const char *url, struct form *f)
+{
+	const struct cfg *c = lg->cfg;
+	const char *aud;
+	char *jwt = NULL;
+	int rc;
+
+	aud = c->client_assertion_aud == CFG_AUD_ISSUER ? c->issuer :
+	    lg->ep.token != NULL ? lg->ep.token : url;
+	rc = asrt_make(c->client_key, c->client_key_id, c->client_id, aud,
+	    clock_wall(), ASRT_LIFETIME, &jwt);
+	if (rc != 0) {
+		lg->why = rc == OA2_ERR_NOMEM ? "nomem" : "client_assertion";
+		log_msg(lg->log, LOG_ERR, "cannot sign the client assertion "
+		    "with %s",
+		    c->client_key_file);
+		return rc;
+	}
+	form_add(f, "client_id", c->client_id);
+	form_add(f, "client_assertion_type", ASRT_TYPE);
+	form_add(f, "client_assertion", jwt);
+	secret_free(&jwt);
+	return f->err;
+}
+
 int
 login_post(struct login *lg, const char *url, struct form *f,
     struct http_response *resp)
@@ -263,6 +295,11 @@ login_post(struct login *lg, const char *url, struct form *f,
 		form_add(f, "client_id", c->client_id);
 		form_add(f, "client_secret", c->client_secret);
 		break;
+	case CFG_AUTH_PRIVATE_KEY_JWT:
+		rc = add_assertion(lg, url, f);
+		if (rc != 0)
+			goto out;
+		break;
 	default:
 		form_add(f, "client_id", c->client_id);
 		break;
@@ -273,6 +310,7 @@ login_post(struct login *lg, const char *url, struct form *f,
 		rc = http_post_form(lg->http, url, f->buf, f->len, bu, bp,
 		    resp, &lg->why);
 	}
+out:
 	form_clear(&id);
 	form_clear(&secret);
 	form_clear(f);

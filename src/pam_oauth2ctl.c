@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assertion.h"
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
@@ -426,10 +427,22 @@ cmd_check(struct ctl *c)
 		    cfg->user_id_claim);
 	else
 		say("issuer: %s", cfg->issuer);
-	say("client_id: %s, client authentication: %s", cfg->client_id,
-	    cfg->client_auth == CFG_AUTH_BASIC ? "basic (secret set)" :
-	    cfg->client_auth == CFG_AUTH_POST ? "post (secret set)" :
-	    "none (public client)");
+	if (cfg->client_auth == CFG_AUTH_PRIVATE_KEY_JWT) {
+		check_file_mode(c, "client_key_file", cfg->client_key_file);
+		say("client_id: %s, client authentication: private_key_jwt "
+		    "(%s key %s%s%s, aud %s)", cfg->client_id,
+		    asrt_key_alg(cfg->client_key), cfg->client_key_file,
+		    cfg->client_key_id != NULL ? ", kid " : "",
+		    cfg->client_key_id != NULL ? cfg->client_key_id : "",
+		    cfg->client_assertion_aud == CFG_AUD_ISSUER ? "issuer" :
+		    "token endpoint");
+	} else {
+		say("client_id: %s, client authentication: %s",
+		    cfg->client_id,
+		    cfg->client_auth == CFG_AUTH_BASIC ? "basic (secret set)" :
+		    cfg->client_auth == CFG_AUTH_POST ? "post (secret set)" :
+		    "none (public client)");
+	}
 	say("grants: %s%s%s", grant_name(cfg->grants[0]),
 	    cfg->ngrants > 1 ? " " : "",
 	    cfg->ngrants > 1 ? grant_name(cfg->grants[1]) : "");
