@@ -1,0 +1,289 @@
+#!/usr/bin/env bash
+# client_key.sh - client_auth = private_key_jwt (OpenID Connect Core §9,
+# RFC 7523 §2.2) through the real libpam: password logins against the real
+# OpenID provider (tests/op, oidc-provider) with the client's public keys
+# registered there, for RS256, PS256, ES256 and EdDSA; a wrong key and an
+# expired assertion refused by it; then the mock IdP for what a real
+# provider cannot be made to do on demand (a replayed jti) and to read the
+# assertion the module sent; a key file with unsafe permissions or that
+# does not fit the algorithm is a configuration error (PAM_SERVICE_ERR)
+# with nothing sent; neither the key nor an assertion reaches syslog.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/op.sh"
+
+ALICE=oa2kalice
+ALICE_PW='k3y&pass=w+rd'
+add_user "$ALICE"
+[ -f "$FAKEMODULE" ] || bail "fake-clock module not built: $FAKEMODULE"
+
+# ---------------------------------------------------------------- keys
+# key NAME TYPE: a PEM private key $TESTTMP/keys/NAME.pem, root-only, and
+# its public JWK (kid NAME) in $TESTTMP/keys/NAME.jwk.
+mkdir -p "$TESTTMP/keys"
+chmod 0700 "$TESTTMP/keys"
+key() {
+	local name=$1 type=$2 f="$TESTTMP/keys/$1.pem"
+	case $type in
+	rsa) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$f" 2>/dev/null ;;
+	ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$f" 2>/dev/null ;;
+	ed25519) openssl genpkey -algorithm ED25519 -out "$f" 2>/dev/null ;;
+	esac || bail "openssl genpkey $type"
+	chmod 0600 "$f"
+	node -e '
+		const crypto = require("crypto"), fs = require("fs");
+		const jwk = crypto.createPublicKey(fs.readFileSync(process.argv[1])).export({ format: "jwk" });
+		process.stdout.write(JSON.stringify({ ...jwk, kid: process.argv[2], use: "sig" }));
+	' "$f" "$name" >"$TESTTMP/keys/$name.jwk" || bail "JWK of $name"
+}
+key rs rsa
+key ps rsa
+key es ec
+key ed ed25519
+key other ec          # registered nowhere
+
+# ---------------------------------------------------------------- provider
+cat >"$TESTTMP/op-users.json" <<JSON
+{ "$ALICE": { "password": "$ALICE_PW", "sub": "sub-$ALICE", "scopes": ["openid", "profile"] } }
+JSON
+# jwt_client ID ALG KEYNAME: a private_key_jwt client with one public key.
+jwt_client() {
+	printf '{"client_id": "%s", "token_endpoint_auth_method": "private_key_jwt",
+	  "token_endpoint_auth_signing_alg": "%s", "jwks": {"keys": [%s]},
+	  "grant_types": ["password"], "response_types": [], "redirect_uris": []}' \
+		"$1" "$2" "$(cat "$TESTTMP/keys/$3.jwk")"
+}
+{
+	echo "["
+	jwt_client host-rs RS256 rs; echo ","
+	jwt_client host-ps PS256 ps; echo ","
+	jwt_client host-es ES256 es; echo ","
+	jwt_client host-ed EdDSA ed
+	echo "]"
+} >"$TESTTMP/op-clients.json"
+start_op "$TESTTMP/op-users.json" "$TESTTMP/op-clients.json"
+
+# conf FILE ISSUER CLIENT KEYNAME [more lines on stdin]
+conf() {
+	local file=$1 iss=$2 cid=$3 k=$4
+	{
+		cat <<CONF
+issuer = $iss
+client_id = $cid
+client_auth = private_key_jwt
+client_key_file = $TESTTMP/keys/$k.pem
+ca_file = $PKI/ca.pem
+scope = openid profile
+timeout = ${OA2_TEST_TIMEOUT:-10}
+debug = yes
+CONF
+		cat
+	} | write_conf "$file"
+}
+last_decision() { grep 'decision' "$OA2_LOG_CAPTURE" | tail -1; }
+
+for spec in rs:host-rs:RS256 ps:host-ps:PS256 es:host-es:ES256 ed:host-ed:EdDSA; do
+	IFS=: read -r k cid alg <<<"$spec"
+	extra=
+	[ "$alg" = PS256 ] && extra="client_key_alg = PS256"
+	conf "$TESTTMP/$k.conf" "$OP_URL" "$cid" "$k" <<<"$extra
+client_key_id = $k"
+	write_service "op-$k" <<SVC
+auth required @MODULE@ config=$TESTTMP/$k.conf
+SVC
+	: >"$OA2_LOG_CAPTURE"
+	is "$(auth_with "op-$k" "$ALICE" "$ALICE_PW")" PAM_SUCCESS \
+		"oidc-provider, private_key_jwt $alg: PAM_SUCCESS"
+	like "$(last_decision)" "result=allow reason=ok" "$alg: the allow decision logged"
+done
+is "$(auth_with op-es "$ALICE" 'wrong')" PAM_AUTH_ERR \
+	"ES256 client, wrong user password: PAM_AUTH_ERR (the client was accepted)"
+
+# The assertion's audience as the issuer instead of the token endpoint.
+conf "$TESTTMP/es-iss.conf" "$OP_URL" host-es es <<<"client_assertion_aud = issuer"
+write_service op-es-iss <<SVC
+auth required @MODULE@ config=$TESTTMP/es-iss.conf
+SVC
+is "$(auth_with op-es-iss "$ALICE" "$ALICE_PW")" PAM_SUCCESS \
+	"oidc-provider, client_assertion_aud = issuer: PAM_SUCCESS"
+
+# A key the provider does not know for this client.
+conf "$TESTTMP/wrong.conf" "$OP_URL" host-es other </dev/null
+write_service op-wrong <<SVC
+auth required @MODULE@ config=$TESTTMP/wrong.conf
+SVC
+: >"$OA2_LOG_CAPTURE"
+is "$(auth_with op-wrong "$ALICE" "$ALICE_PW")" PAM_AUTHINFO_UNAVAIL \
+	"oidc-provider, assertion signed with an unregistered key: PAM_AUTHINFO_UNAVAIL"
+like "$(last_decision)" "result=deny reason=invalid_client" "logged as invalid_client"
+like "$(grep -c 'invalid_client' "$OA2_LOG_CAPTURE")" '^[1-9]' "invalid_client in syslog"
+
+# The module's clock ten minutes slow: its assertion has expired when the
+# provider reads it.
+write_service op-late <<SVC
+auth required @FAKEMODULE@ config=$TESTTMP/es.conf
+SVC
+: >"$OA2_LOG_CAPTURE"
+is "$(OA2_FAKECLOCK_WALL_OFFSET=-600 auth_with op-late "$ALICE" "$ALICE_PW")" PAM_AUTHINFO_UNAVAIL \
+	"oidc-provider, expired assertion (clock 600 s slow): PAM_AUTHINFO_UNAVAIL"
+like "$(last_decision)" "result=deny reason=invalid_client" "expired assertion: invalid_client"
+stop_op; ok $? "oidc-provider exited cleanly"
+
+# ---------------------------------------------------------------- mock IdP
+CID=host-mock
+printf '{"keys": [%s, %s]}' "$(cat "$TESTTMP/keys/rs.jwk")" "$(cat "$TESTTMP/keys/ed.jwk")" \
+	>"$TESTTMP/mock-jwks.json"
+cat >"$TESTTMP/users.json" <<JSON
+{ "$ALICE": { "password": "$ALICE_PW", "sub": "sub-alice", "scope": "openid profile" } }
+JSON
+start_mock --users "$TESTTMP/users.json" --client-id "$CID" --client-jwks "$TESTTMP/mock-jwks.json"
+conf "$TESTTMP/m.conf" "$MOCK_URL" "$CID" ed <<<"client_key_id = ed"
+write_service m <<SVC
+auth required @MODULE@ config=$TESTTMP/m.conf
+SVC
+write_service mdev <<SVC
+auth required @FAKEMODULE@ config=$TESTTMP/m.conf grants=device qr_code=no
+SVC
+
+# claims_of ASSERTION: its header and claims as one JSON object.
+claims_of() {
+	node -e '
+		const [h, c] = process.argv[1].split(".").slice(0, 2)
+			.map((p) => JSON.parse(Buffer.from(p, "base64url").toString()));
+		console.log(JSON.stringify({ h, c }));' "$1"
+}
+unhex() { node -e 'process.stdout.write(Buffer.from(process.argv[1], "hex"))' "$1"; }
+jget() { node -e 'let v = JSON.parse(process.argv[1]); for (const p of process.argv[2].split(".")) v = v?.[p]; console.log(v === undefined ? "undefined" : typeof v === "string" ? v : JSON.stringify(v))' "$1" "$2"; }
+
+mock_reset
+: >"$OA2_LOG_CAPTURE"
+is "$(auth_with m "$ALICE" "$ALICE_PW")" PAM_SUCCESS "mock, private_key_jwt EdDSA: PAM_SUCCESS"
+A1=$(unhex "$(mock_form_param /token client_assertion)")
+is "$(unhex "$(mock_form_param /token client_assertion_type)")" \
+	"urn:ietf:params:oauth:client-assertion-type:jwt-bearer" "client_assertion_type sent"
+is "$(unhex "$(mock_form_param /token client_id)")" "$CID" "client_id sent beside it"
+is "$(mock_form_param /token client_secret)" absent "no client_secret in the body"
+is "$(mock_last /token headers.authorization)" undefined "no Authorization header"
+J=$(claims_of "$A1")
+is "$(jget "$J" h.alg)/$(jget "$J" h.kid)/$(jget "$J" h.typ)" "EdDSA/ed/JWT" "header: alg, kid, typ"
+is "$(jget "$J" c.iss)/$(jget "$J" c.sub)" "$CID/$CID" "iss = sub = client_id"
+is "$(jget "$J" c.aud)" "$MOCK_URL/token" "aud = the token endpoint (the default)"
+is "$(node -e 'const c = JSON.parse(process.argv[1]).c; console.log(c.exp - c.iat)' "$J")" 60 "exp = iat + 60"
+now=$(date +%s)
+iat=$(jget "$J" c.iat)
+ok "$([ $((now - iat)) -ge 0 ] && [ $((now - iat)) -le 10 ]; echo $?)" "iat is now ($iat, $now)"
+
+is "$(auth_with m "$ALICE" "$ALICE_PW")" PAM_SUCCESS "a second login: PAM_SUCCESS (the mock refuses a reused jti)"
+A2=$(unhex "$(mock_form_param /token client_assertion)")
+J2=$(claims_of "$A2")
+ok "$([ "$(jget "$J" c.jti)" != "$(jget "$J2" c.jti)" ]; echo $?)" "each login a new jti"
+
+# The device flow's authorization request authenticates the client too.
+mock_reset
+mock_scenario '{"device_poll_script": ["approve"]}'
+is "$(printf '\n\n' | pam_run mdev "$ALICE" auth | sed -n 's/^auth=//p')" PAM_SUCCESS \
+	"mock, device grant with private_key_jwt: PAM_SUCCESS"
+D=$(claims_of "$(unhex "$(mock_form_param /device_authorization client_assertion)")")
+is "$(jget "$D" c.iss)" "$CID" "the device authorization request carries an assertion"
+T=$(claims_of "$(unhex "$(mock_form_param /token client_assertion)")")
+ok "$([ "$(jget "$D" c.jti)" != "$(jget "$T" c.jti)" ]; echo $?)" \
+	"device authorization and token request: two assertions, two jti"
+
+mock_reset
+mock_scenario '{"assertion_replayed": true}'
+: >"$OA2_LOG_CAPTURE"
+is "$(auth_with m "$ALICE" "$ALICE_PW")" PAM_AUTHINFO_UNAVAIL \
+	"mock, the provider says the jti was used before: PAM_AUTHINFO_UNAVAIL"
+like "$(last_decision)" "result=deny reason=invalid_client" "replayed jti: invalid_client"
+
+mock_reset
+write_service mlate <<SVC
+auth required @FAKEMODULE@ config=$TESTTMP/m.conf
+SVC
+: >"$OA2_LOG_CAPTURE"
+is "$(OA2_FAKECLOCK_WALL_OFFSET=-120 auth_with mlate "$ALICE" "$ALICE_PW")" PAM_AUTHINFO_UNAVAIL \
+	"mock, expired assertion: PAM_AUTHINFO_UNAVAIL"
+like "$(last_decision)" "result=deny reason=invalid_client" "expired assertion: invalid_client"
+
+mock_reset
+conf "$TESTTMP/mwrong.conf" "$MOCK_URL" "$CID" other </dev/null
+write_service mwrong <<SVC
+auth required @MODULE@ config=$TESTTMP/mwrong.conf
+SVC
+: >"$OA2_LOG_CAPTURE"
+is "$(auth_with mwrong "$ALICE" "$ALICE_PW")" PAM_AUTHINFO_UNAVAIL \
+	"mock, wrong key: PAM_AUTHINFO_UNAVAIL"
+like "$(last_decision)" "result=deny reason=invalid_client" "wrong key: invalid_client"
+
+# ---------------------------------------------------------------- config errors
+# svc_conf NAME KEYFILE [lines]: a service whose configuration names KEYFILE.
+svc_conf() {
+	local name=$1 kf=$2
+	{
+		cat <<CONF
+issuer = $MOCK_URL
+client_id = $CID
+client_auth = private_key_jwt
+client_key_file = $kf
+ca_file = $PKI/ca.pem
+CONF
+		cat
+	} | write_conf "$TESTTMP/$name.conf"
+	write_service "$name" <<SVC
+auth required @MODULE@ config=$TESTTMP/$name.conf
+SVC
+}
+cfg_error() { # NAME KEYFILE WANT-IN-SYSLOG DESCRIPTION [lines on stdin]
+	svc_conf "$1" "$2"
+	: >"$OA2_LOG_CAPTURE"
+	is "$(auth_with "$1" "$ALICE" "$ALICE_PW")" PAM_SERVICE_ERR "$4: PAM_SERVICE_ERR"
+	like "$(cat "$OA2_LOG_CAPTURE")" "$3" "$4: syslog says \"$3\""
+}
+mock_reset
+cp -p "$TESTTMP/keys/ed.pem" "$TESTTMP/keys/g.pem"; chmod 0640 "$TESTTMP/keys/g.pem"
+cfg_error cg "$TESTTMP/keys/g.pem" "g.pem: readable by others than root" "key file mode 0640" </dev/null
+cp -p "$TESTTMP/keys/ed.pem" "$TESTTMP/keys/w.pem"; chmod 0604 "$TESTTMP/keys/w.pem"
+cfg_error cw "$TESTTMP/keys/w.pem" "w.pem: readable by others than root" "key file mode 0604" </dev/null
+cp -p "$TESTTMP/keys/ed.pem" "$TESTTMP/keys/u.pem"; chown nobody "$TESTTMP/keys/u.pem"
+cfg_error cu "$TESTTMP/keys/u.pem" "u.pem: not owned by root" "key file owned by nobody" </dev/null
+ln -s "$TESTTMP/keys/ed.pem" "$TESTTMP/keys/l.pem"
+cfg_error cl "$TESTTMP/keys/l.pem" "l.pem: refusing a symbolic link" "key file a symbolic link" </dev/null
+cfg_error cm "$TESTTMP/keys/missing.pem" "missing.pem: cannot open" "key file missing" </dev/null
+cfg_error ca "$TESTTMP/keys/rs.pem" "client_key_alg ES256 does not fit an RSA key" \
+	"RSA key with client_key_alg = ES256" <<<"client_key_alg = ES256"
+openssl pkey -in "$TESTTMP/keys/rs.pem" -pubout -out "$TESTTMP/keys/pub.pem" 2>/dev/null; chmod 0600 "$TESTTMP/keys/pub.pem"
+cfg_error cp "$TESTTMP/keys/pub.pem" "not a PEM private key" "a public key as client_key_file" </dev/null
+cfg_error cs "$TESTTMP/keys/ed.pem" "private_key_jwt does not use client_secret" \
+	"private_key_jwt with client_secret set" <<<"client_secret = s3cret"
+svc_conf cn "" </dev/null
+sed -i '/^client_key_file/d' "$TESTTMP/cn.conf"
+: >"$OA2_LOG_CAPTURE"
+is "$(auth_with cn "$ALICE" "$ALICE_PW")" PAM_SERVICE_ERR "private_key_jwt without client_key_file: PAM_SERVICE_ERR"
+like "$(cat "$OA2_LOG_CAPTURE")" "private_key_jwt needs client_key_file" "and says so"
+svc_conf cb "$TESTTMP/keys/ed.pem" </dev/null
+sed -i 's/^client_auth = .*/client_auth = private-key-jwt/' "$TESTTMP/cb.conf"
+: >"$OA2_LOG_CAPTURE"
+is "$(auth_with cb "$ALICE" "$ALICE_PW")" PAM_SERVICE_ERR "a misspelt client_auth: PAM_SERVICE_ERR"
+like "$(cat "$OA2_LOG_CAPTURE")" "client_auth must be basic, post, none" "and names the values"
+is "$(mock_count /token)$(mock_count /.well-known/openid-configuration)" 00 \
+	"no configuration error sent anything"
+
+# ---------------------------------------------------------------- hygiene
+# With debug on, neither a line of the private key nor an assertion the
+# module sent may reach syslog.
+mock_reset
+: >"$OA2_LOG_CAPTURE"
+is "$(auth_with m "$ALICE" "$ALICE_PW")" PAM_SUCCESS "debug login for the hygiene check"
+A3=$(unhex "$(mock_form_param /token client_assertion)")
+leaks=0
+while read -r line; do
+	case $line in -----*) continue ;; esac
+	grep -qF -- "$line" "$OA2_LOG_CAPTURE" && leaks=$((leaks + 1))
+done <"$TESTTMP/keys/ed.pem"
+for a in "$A1" "$A2" "$A3"; do
+	grep -qF -- "${a##*.}" "$OA2_LOG_CAPTURE" && leaks=$((leaks + 1))
+	grep -qF -- "${a%%.*}.${a#*.}" "$OA2_LOG_CAPTURE" && leaks=$((leaks + 1))
+done
+like "$(wc -l <"$OA2_LOG_CAPTURE")" '^[1-9]' "debug lines were logged"
+is "$leaks" 0 "no key line and no assertion (nor its signature) in syslog"
+
+done_testing
