@@ -33,6 +33,7 @@
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
+#include "ctl_keygen.h"
 #include "ctl_user.h"
 #include "clock.h"
 #include "discovery.h"
@@ -79,12 +80,28 @@ static const char usage_text[] =
 "  user lock|unlock NAME  refuse (allow again) every login of NAME\n"
 "  user remove NAME       remove NAME's record (its UID is never given\n"
 "                         again; the home directory is left in place)\n"
+"  keygen [--type rsa|ec|ed25519] [--alg ALG] [--cert CERTFILE\n"
+"         [--subject DN] [--days N]] [--set] KEYFILE\n"
+"                         make a private key of this server's own for\n"
+"                         client_auth = private_key_jwt (default ec, P-256;\n"
+"                         rsa is 3072 bits), written to KEYFILE (mode 0600,\n"
+"                         never over an existing file); print its public\n"
+"                         JWK (kid: the RFC 7638 thumbprint) to register at\n"
+"                         the provider; with --cert also a self-signed\n"
+"                         certificate (for mutual TLS), printed after it.\n"
+"                         The private key is never printed.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE      the configuration file (default "
     CFG_DEFAULT_PATH ")\n"
 "  -g, --grant GRANT      login: password or device (default: the first\n"
 "                         of the configured grants)\n"
+"  -t, --type TYPE        keygen: rsa, ec (default) or ed25519\n"
+"      --alg ALG          keygen: RS256 (rsa default), PS256, ES256, EdDSA\n"
+"      --cert FILE        keygen: also a self-signed certificate\n"
+"      --subject DN       keygen: its subject (default CN=<hostname>)\n"
+"      --days N           keygen: its validity in days (default 365)\n"
+"      --set              keygen: print a JWK Set ({\"keys\": [...]})\n"
 "  -h, --help             this text\n"
 "\n"
 "Exit status: 0 success, 1 problems found or login refused, 2 usage or\n"
@@ -96,6 +113,7 @@ struct ctl {
 	bool offline;            /* cache clear --offline */
 	struct log_ctx lc;
 	int problems;
+	struct keygen_opts kg;   /* keygen options */
 };
 
 /* ---------------------------------------------------------------- output */
@@ -923,6 +941,12 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "grant", required_argument, NULL, 'g' },
 		{ "offline", no_argument, NULL, 'o' },
+		{ "type", required_argument, NULL, 't' },
+		{ "alg", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "subject", required_argument, NULL, 'S' },
+		{ "days", required_argument, NULL, 'D' },
+		{ "set", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -932,9 +956,10 @@ main(int argc, char **argv)
 
 	c.config = CFG_DEFAULT_PATH;
 	c.lc.sink = stdout;
+	c.kg.days = 365;
 	/* Options may come before or after the command (GNU getopt
 	 * permutes). */
-	while ((ch = getopt_long(argc, argv, "c:g:h", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:g:ht:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -945,6 +970,30 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			c.offline = true;
+			break;
+		case 't':
+			c.kg.type = optarg;
+			break;
+		case 'A':
+			c.kg.alg = optarg;
+			break;
+		case 'C':
+			c.kg.cert = optarg;
+			break;
+		case 'S':
+			c.kg.subject = optarg;
+			break;
+		case 'D': {
+			char *end = NULL;
+
+			errno = 0;
+			c.kg.days = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0')
+				c.kg.days = -1;
+			break;
+		}
+		case 'J':
+			c.kg.set = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -973,6 +1022,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "user") == 0 && optind < argc && optind + 2 >= argc)
 		return ctl_user(argv[optind], optind + 1 < argc ?
 		    argv[optind + 1] : NULL);
+	if (strcmp(cmd, "keygen") == 0 && optind + 1 == argc)
+		return ctl_keygen(&c.kg, argv[optind]);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;

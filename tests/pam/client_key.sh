@@ -2,7 +2,8 @@
 # client_key.sh - client_auth = private_key_jwt (OpenID Connect Core §9,
 # RFC 7523 §2.2) through the real libpam: password logins against the real
 # OpenID provider (tests/op, oidc-provider) with the client's public keys
-# registered there, for RS256, PS256, ES256 and EdDSA; a wrong key and an
+# registered there, for RS256, PS256, ES256 and EdDSA, also with keys
+# made by pam_oauth2ctl keygen and registered from its output; a wrong key and an
 # expired assertion refused by it; then the mock IdP for what a real
 # provider cannot be made to do on demand (a replayed jti) and to read the
 # assertion the module sent; a key file with unsafe permissions or that
@@ -41,6 +42,54 @@ key es ec
 key ed ed25519
 key other ec          # registered nowhere
 
+# ---------------------------------------------------------------- keygen
+# pam_oauth2ctl keygen makes the keys of the clients host-kg-* below: the
+# JWK it prints is what gets registered.
+CTL="$top_builddir/pam_oauth2ctl"
+[ -x "$CTL" ] || bail "pam_oauth2ctl not built: $CTL"
+for t in rsa ec ed25519; do
+	"$CTL" keygen --type "$t" "$TESTTMP/keys/kg-$t.pem" >"$TESTTMP/keys/kg-$t.jwk" 2>"$TESTTMP/kg.err"
+	is "$?" 0 "keygen --type $t: exit 0"
+	is "$(stat -c '%u %a' "$TESTTMP/keys/kg-$t.pem")" "0 600" "keygen --type $t: the key file is root's, mode 0600"
+	out=$(cat "$TESTTMP/keys/kg-$t.jwk")
+	unlike "$out" 'PRIVATE|"d"|"p"|"q"' "keygen --type $t: no private part on stdout"
+	unlike "$(cat "$TESTTMP/kg.err")" 'PRIVATE' "keygen --type $t: nor on stderr"
+	# The kid is the RFC 7638 thumbprint (computed here by jose), and the
+	# JWK is the public half of the key in the file.
+	is "$(node --input-type=module -e '
+		import { createRequire } from "node:module";
+		const require = createRequire(process.argv[1] + "/");
+		const jose = await import(require.resolve("jose"));
+		const crypto = await import("node:crypto");
+		const fs = await import("node:fs");
+		const jwk = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+		const pub = crypto.createPublicKey(fs.readFileSync(process.argv[3])).export({ format: "jwk" });
+		const same = Object.keys(pub).every((k) => pub[k] === jwk[k]);
+		console.log(`${await jose.calculateJwkThumbprint(jwk, "sha256") === jwk.kid} ${same} ${jwk.use}`);
+	' "$top_srcdir/tests/op" "$TESTTMP/keys/kg-$t.jwk" "$TESTTMP/keys/kg-$t.pem")" "true true sig" \
+		"keygen --type $t: kid = RFC 7638 thumbprint, the file's public key, use sig"
+done
+like "$(cat "$TESTTMP/keys/kg-rsa.jwk")" '"alg":"RS256"' "keygen rsa: alg RS256"
+is "$(openssl pkey -in "$TESTTMP/keys/kg-rsa.pem" -noout -text 2>/dev/null | sed -n 's/.*Private-Key: (\([0-9]*\) bit.*/\1/p')" 3072 \
+	"keygen rsa: 3072 bits"
+like "$(cat "$TESTTMP/keys/kg-ec.jwk")" '"crv":"P-256".*"alg":"ES256"' "keygen ec: P-256, ES256"
+like "$(cat "$TESTTMP/keys/kg-ed25519.jwk")" '"crv":"Ed25519".*"alg":"EdDSA"' "keygen ed25519: EdDSA"
+sum=$(sha256sum <"$TESTTMP/keys/kg-ec.pem")
+"$CTL" keygen --type ec "$TESTTMP/keys/kg-ec.pem" >"$TESTTMP/kg.out" 2>"$TESTTMP/kg.err"
+is "$?" 1 "keygen over an existing file: exit 1"
+like "$(cat "$TESTTMP/kg.err")" "exists: refusing to overwrite it" "and says why"
+is "$(sha256sum <"$TESTTMP/keys/kg-ec.pem")$(wc -c <"$TESTTMP/kg.out")" "${sum}0" \
+	"the existing key is untouched and nothing printed"
+ln -s /nonexistent-oa2 "$TESTTMP/keys/kg-link.pem"
+"$CTL" keygen "$TESTTMP/keys/kg-link.pem" >/dev/null 2>&1
+is "$?:$(readlink "$TESTTMP/keys/kg-link.pem"):$([ -e /nonexistent-oa2 ]; echo $?)" "1:/nonexistent-oa2:1" \
+	"keygen through a dangling symbolic link: refused, nothing created"
+"$CTL" keygen --type ec --alg RS256 "$TESTTMP/keys/kg-bad.pem" >/dev/null 2>"$TESTTMP/kg.err"
+is "$?:$([ -e "$TESTTMP/keys/kg-bad.pem" ]; echo $?)" "2:1" "keygen --type ec --alg RS256: usage error, no file"
+like "$(cat "$TESTTMP/kg.err")" "does not fit the key type" "and says why"
+"$CTL" keygen --type rsa --alg PS256 --set "$TESTTMP/keys/kg-ps.pem" >"$TESTTMP/keys/kg-ps.jwks" 2>/dev/null
+like "$(cat "$TESTTMP/keys/kg-ps.jwks")" '^\{"keys":\[\{"kty":"RSA".*"alg":"PS256"' "keygen --set --alg PS256: a JWK Set"
+
 # ---------------------------------------------------------------- provider
 cat >"$TESTTMP/op-users.json" <<JSON
 { "$ALICE": { "password": "$ALICE_PW", "sub": "sub-$ALICE", "scopes": ["openid", "profile"] } }
@@ -57,7 +106,15 @@ jwt_client() {
 	jwt_client host-rs RS256 rs; echo ","
 	jwt_client host-ps PS256 ps; echo ","
 	jwt_client host-es ES256 es; echo ","
-	jwt_client host-ed EdDSA ed
+	jwt_client host-ed EdDSA ed; echo ","
+	for t in rsa ec ed25519; do
+		printf '{"client_id": "host-kg-%s", "token_endpoint_auth_method": "private_key_jwt",
+		  "jwks": {"keys": [%s]}, "grant_types": ["password"], "response_types": [],
+		  "redirect_uris": []},' "$t" "$(cat "$TESTTMP/keys/kg-$t.jwk")"
+	done
+	printf '{"client_id": "host-kg-ps", "token_endpoint_auth_method": "private_key_jwt",
+	  "jwks": %s, "grant_types": ["password"], "response_types": [], "redirect_uris": []}' \
+		"$(cat "$TESTTMP/keys/kg-ps.jwks")"
 	echo "]"
 } >"$TESTTMP/op-clients.json"
 start_op "$TESTTMP/op-users.json" "$TESTTMP/op-clients.json"
@@ -94,6 +151,20 @@ SVC
 	is "$(auth_with "op-$k" "$ALICE" "$ALICE_PW")" PAM_SUCCESS \
 		"oidc-provider, private_key_jwt $alg: PAM_SUCCESS"
 	like "$(last_decision)" "result=allow reason=ok" "$alg: the allow decision logged"
+done
+# The keys keygen made, registered as it printed them; client_key_id is
+# the kid it printed, client_key_alg what it was asked for.
+for t in rsa ec ed25519 ps; do
+	kid=$(sed -n 's/.*"kid":"\([^"]*\)".*/\1/p' "$TESTTMP/keys/kg-$t.jwk"* | head -n 1)
+	extra="client_key_id = $kid"
+	[ "$t" = ps ] && extra="$extra
+client_key_alg = PS256"
+	conf "$TESTTMP/kg-$t.conf" "$OP_URL" "host-kg-$t" "kg-$t" <<<"$extra"
+	write_service "op-kg-$t" <<SVC
+auth required @MODULE@ config=$TESTTMP/kg-$t.conf
+SVC
+	is "$(auth_with "op-kg-$t" "$ALICE" "$ALICE_PW")" PAM_SUCCESS \
+		"oidc-provider, the key of keygen ($t) as registered from its output: PAM_SUCCESS"
 done
 is "$(auth_with op-es "$ALICE" 'wrong')" PAM_AUTH_ERR \
 	"ES256 client, wrong user password: PAM_AUTH_ERR (the client was accepted)"
