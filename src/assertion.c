@@ -18,6 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+#include <openssl/x509.h>
 
 #include "assertion.h"
 #include "b64.h"
@@ -185,6 +186,37 @@ asrt_key_free(struct asrt_key **k)
 	EVP_PKEY_free((*k)->pkey);
 	free(*k);
 	*k = NULL;
+}
+
+int
+asrt_cert_check(const char *pem, size_t len, const struct asrt_key *k,
+    time_t now, const char *what, char *err, size_t errlen)
+{
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	int rc = OA2_ERR_CONFIG;
+
+	if (len > (size_t)0x7fffffff)
+		return fail(err, errlen, what, "too large");
+	bio = BIO_new_mem_buf(pem, (int)len);
+	if (bio == NULL)
+		return OA2_ERR_NOMEM;
+	x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+	if (x == NULL)
+		fail(err, errlen, what, "not a PEM certificate");
+	else if (X509_check_private_key(x, k->pkey) != 1)
+		fail(err, errlen, what, "is not the certificate of "
+		    "client_key_file");
+	else if (X509_cmp_time(X509_get0_notAfter(x), &now) <= 0)
+		fail(err, errlen, what, "has expired");
+	else if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0)
+		fail(err, errlen, what, "is not valid yet");
+	else
+		rc = 0;
+	ERR_clear_error();
+	X509_free(x);
+	BIO_free(bio);
+	return rc;
 }
 
 /* base64url of a JSON object's plain serialisation; NULL on failure. */

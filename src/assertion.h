@@ -41,6 +41,14 @@ int asrt_alg_known(const char *name);
 void asrt_key_free(struct asrt_key **k);
 
 /*
+ * For mutual TLS (RFC 8705 §2): is the PEM certificate of len bytes a
+ * certificate for key k, and valid at now?  Returns 0, or OA2_ERR_CONFIG
+ * with a line in err naming what = the certificate file.
+ */
+int asrt_cert_check(const char *pem, size_t len, const struct asrt_key *k,
+    time_t now, const char *what, char *err, size_t errlen);
+
+/*
  * Make a client assertion (RFC 7523 §3): header {"alg", "typ":"JWT",
  * "kid" when kid is not NULL}, claims {"iss" and "sub" = client_id,
  * "aud", "jti" (128 random bits from RAND_bytes, base64url), "iat" = now,

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "assertion.h"
@@ -62,6 +63,7 @@ static const struct opt opts[] = {
 	{ "client_key_file",    OPT_STR,    M(client_key_file),    0, 0, false },
 	{ "client_key_alg",     OPT_STR,    M(client_key_alg),     0, 0, false },
 	{ "client_key_id",      OPT_STR,    M(client_key_id),      0, 0, false },
+	{ "client_cert_file",   OPT_STR,    M(client_cert_file),   0, 0, false },
 	{ "client_assertion_aud", OPT_AUD,  M(client_assertion_aud), 0, 0,
 	    false },
 	{ "scope",              OPT_STR,    M(scope),              0, 0, false },
@@ -116,7 +118,7 @@ const char *const cfg_keys[] = {
 	"config", "issuer", "token_endpoint", "jwks_uri", "userinfo_endpoint",
 	"client_id", "client_secret", "client_secret_file", "client_auth",
 	"client_key_file", "client_key_alg", "client_key_id",
-	"client_assertion_aud",
+	"client_assertion_aud", "client_cert_file",
 	"scope", "username_claim", "username_format", "ca_file", "ca_path",
 	"proxy",
 	"timeout", "connect_timeout", "grants", "device_authorization_endpoint",
@@ -231,6 +233,9 @@ cfg_free(struct cfg **cp)
 	free(c->client_key_alg);
 	free(c->client_key_id);
 	asrt_key_free(&c->client_key);
+	free(c->client_cert_file);
+	free(c->client_cert_pem);
+	secret_freen((void **)&c->client_key_pem, c->client_key_len + 1);
 	free(c->scope);
 	free(c->username_claim);
 	free(c->username_format);
@@ -680,10 +685,15 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 			c->client_auth = CFG_AUTH_NONE;
 		else if (strcmp(value, "private_key_jwt") == 0)
 			c->client_auth = CFG_AUTH_PRIVATE_KEY_JWT;
+		else if (strcmp(value, "tls_client_auth") == 0)
+			c->client_auth = CFG_AUTH_TLS;
+		else if (strcmp(value, "self_signed_tls_client_auth") == 0)
+			c->client_auth = CFG_AUTH_SELF_SIGNED_TLS;
 		else
 			return fail(err, errlen,
-			    "%s: client_auth must be basic, post, none or "
-			    "private_key_jwt", origin);
+			    "%s: client_auth must be basic, post, none, "
+			    "private_key_jwt, tls_client_auth or "
+			    "self_signed_tls_client_auth", origin);
 		return 0;
 	case OPT_AUD:
 		if (strcmp(value, "token_endpoint") == 0)
@@ -1007,8 +1017,70 @@ read_key_file(struct cfg *c, char *err, size_t errlen)
 	asrt_key_free(&c->client_key);
 	rc = asrt_key_parse(buf, len, c->client_key_alg, c->client_key_file,
 	    &c->client_key, err, errlen);
+	if (rc == 0 && cfg_auth_mtls(c)) {
+		/* libcurl reads the key from this buffer at each handshake
+		 * (http.h); it is wiped with the configuration. */
+		secret_freen((void **)&c->client_key_pem, c->client_key_len + 1);
+		c->client_key_pem = buf;
+		c->client_key_len = len;
+		buf = NULL;
+	}
 	secret_freen((void **)&buf, len + 1);
 	return rc;
+}
+
+/* Read client_cert_file (root-owned, not writable by others; it is public)
+ * and check that it belongs to client_key_file and is valid now. */
+static int
+read_cert_file(struct cfg *c, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = read_safe_file(c->client_cert_file, KEY_FILE_MAX, false, &buf,
+	    &len, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = asrt_cert_check(buf, len, c->client_key, time(NULL),
+	    c->client_cert_file, err, errlen);
+	if (rc == 0) {
+		free(c->client_cert_pem);
+		c->client_cert_pem = buf;
+		c->client_cert_len = len;
+		buf = NULL;
+	}
+	free(buf);
+	return rc;
+}
+
+bool
+cfg_auth_mtls(const struct cfg *c)
+{
+	return c->client_auth == CFG_AUTH_TLS ||
+	    c->client_auth == CFG_AUTH_SELF_SIGNED_TLS;
+}
+
+const char *
+cfg_auth_name(enum cfg_client_auth a)
+{
+	switch (a) {
+	case CFG_AUTH_BASIC:
+		return "basic";
+	case CFG_AUTH_POST:
+		return "post";
+	case CFG_AUTH_NONE:
+		return "none";
+	case CFG_AUTH_PRIVATE_KEY_JWT:
+		return "private_key_jwt";
+	case CFG_AUTH_TLS:
+		return "tls_client_auth";
+	case CFG_AUTH_SELF_SIGNED_TLS:
+		return "self_signed_tls_client_auth";
+	case CFG_AUTH_UNSET:
+		break;
+	}
+	return "unset";
 }
 
 /* client_auth and the keys it needs or excludes. */
@@ -1023,10 +1095,36 @@ finish_client_auth(struct cfg *c, const char *where, char *err,
 		return fail(err, errlen,
 		    "%s: client_secret and client_secret_file both set",
 		    where);
-	if (c->client_auth == CFG_AUTH_UNSET && c->client_key_file != NULL)
+	if (c->client_auth == CFG_AUTH_UNSET && (c->client_key_file != NULL ||
+	    c->client_cert_file != NULL))
 		return fail(err, errlen,
-		    "%s: client_key_file is set but client_auth is not: set "
-		    "client_auth = private_key_jwt", where);
+		    "%s: client_key_file or client_cert_file is set but "
+		    "client_auth is not: set client_auth = private_key_jwt, "
+		    "tls_client_auth or self_signed_tls_client_auth", where);
+	if (cfg_auth_mtls(c)) {
+		if (c->client_secret != NULL || c->client_secret_file != NULL)
+			return fail(err, errlen,
+			    "%s: client_auth = %s does not use client_secret "
+			    "or client_secret_file: remove it", where,
+			    cfg_auth_name(c->client_auth));
+		if (c->client_key_alg != NULL || c->client_key_id != NULL)
+			return fail(err, errlen,
+			    "%s: client_key_alg and client_key_id are only "
+			    "used with client_auth = private_key_jwt", where);
+		if (c->client_cert_file == NULL || c->client_key_file == NULL)
+			return fail(err, errlen,
+			    "%s: client_auth = %s needs client_cert_file and "
+			    "client_key_file (its private key)", where,
+			    cfg_auth_name(c->client_auth));
+		rc = read_key_file(c, err, errlen);
+		if (rc == 0)
+			rc = read_cert_file(c, err, errlen);
+		return rc;
+	}
+	if (c->client_cert_file != NULL)
+		return fail(err, errlen,
+		    "%s: client_cert_file is only used with client_auth = "
+		    "tls_client_auth or self_signed_tls_client_auth", where);
 	jwt = c->client_auth == CFG_AUTH_PRIVATE_KEY_JWT;
 	if (jwt) {
 		/* A secret next to the key would still be a fleet-wide
@@ -1051,7 +1149,8 @@ finish_client_auth(struct cfg *c, const char *where, char *err,
 	    c->client_key_id != NULL)
 		return fail(err, errlen,
 		    "%s: client_key_file, client_key_alg and client_key_id "
-		    "are only used with client_auth = private_key_jwt", where);
+		    "are only used with client_auth = private_key_jwt (and "
+		    "client_key_file with the tls methods)", where);
 	if (c->client_secret_file != NULL) {
 		rc = read_secret_file(c, err, errlen);
 		if (rc != 0)

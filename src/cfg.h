@@ -20,6 +20,8 @@ enum cfg_client_auth {
 	CFG_AUTH_NONE,   /* public client: client_id in the body */
 	CFG_AUTH_PRIVATE_KEY_JWT, /* OIDC Core §9 / RFC 7523 §2.2: a client
 	                  * assertion signed with client_key_file */
+	CFG_AUTH_TLS,    /* RFC 8705 §2.1: a CA-issued client certificate */
+	CFG_AUTH_SELF_SIGNED_TLS, /* RFC 8705 §2.2: a self-signed one */
 };
 
 /* The "aud" of a private_key_jwt assertion. */
@@ -126,6 +128,11 @@ struct cfg {
 	char *client_key_id;     /* the assertion's "kid" header */
 	enum cfg_assertion_aud client_assertion_aud;
 	struct asrt_key *client_key; /* parsed client_key_file (cfg_finish) */
+	char *client_cert_file;  /* mutual TLS: the PEM client certificate */
+	char *client_cert_pem;   /* its text, for libcurl */
+	size_t client_cert_len;
+	char *client_key_pem;    /* mutual TLS: client_key_file's text (wiped) */
+	size_t client_key_len;
 	char *scope;
 	char *username_claim;
 	char *username_format;
@@ -212,6 +219,12 @@ int cfg_set(struct cfg *c, const char *key, const char *value,
 
 /* Defaults and checks that need the whole configuration. */
 int cfg_finish(struct cfg *c, char *err, size_t errlen);
+
+/* Is client_auth one of the mutual TLS methods (RFC 8705 §2)? */
+bool cfg_auth_mtls(const struct cfg *c);
+
+/* client_auth as written in the file ("private_key_jwt"). */
+const char *cfg_auth_name(enum cfg_client_auth a);
 
 /* Does the configuration allow grant g? */
 bool cfg_allows(const struct cfg *c, enum cfg_grant g);

@@ -483,6 +483,17 @@ perform(struct http *h, const char *url, const char *body, size_t len,
 		curl_easy_setopt(c, CURLOPT_CAINFO, h->trust.cainfo);
 		curl_easy_setopt(c, CURLOPT_CAPATH, h->trust.capath);
 	}
+	if (h->opts.client_cert != NULL && h->opts.client_key != NULL) {
+		struct curl_blob cert = { (void *)(uintptr_t)h->opts.client_cert,
+		    h->opts.client_cert_len, CURL_BLOB_NOCOPY };
+		struct curl_blob key = { (void *)(uintptr_t)h->opts.client_key,
+		    h->opts.client_key_len, CURL_BLOB_NOCOPY };
+
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+	}
 	/* "" disables proxies, including those named in the environment. */
 	curl_easy_setopt(c, CURLOPT_PROXY,
 	    h->opts.proxy != NULL ? h->opts.proxy : "");

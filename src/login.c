@@ -69,6 +69,12 @@ login_init(struct login *lg, const struct cfg *cfg,
 	ho.proxy = cfg->proxy;
 	ho.deadline_ms = lg->deadline_ms;
 	ho.connect_timeout_ms = cfg->connect_timeout * 1000;
+	if (cfg_auth_mtls(cfg)) {
+		ho.client_cert = cfg->client_cert_pem;
+		ho.client_cert_len = cfg->client_cert_len;
+		ho.client_key = cfg->client_key_pem;
+		ho.client_key_len = cfg->client_key_len;
+	}
 	rc = http_new(&ho, &lg->http);
 	if (rc != 0)
 		login_clear(lg);
@@ -196,6 +202,17 @@ prefer(char **slot, const char *configured)
 	return *slot == NULL ? OA2_ERR_NOMEM : 0;
 }
 
+/* Replace *slot with the alias, when there is one. */
+static void
+use_alias(char **slot, char **alias)
+{
+	if (*alias == NULL)
+		return;
+	free(*slot);
+	*slot = *alias;
+	*alias = NULL;
+}
+
 int
 login_endpoints(struct login *lg)
 {
@@ -228,6 +245,12 @@ login_endpoints(struct login *lg)
 			log_debug(lg->log, "discovery failed: %s", lg->why);
 			return rc;
 		}
+	}
+	/* RFC 8705 §5: a client authenticating with its certificate uses
+	 * the provider's mTLS aliases (configured endpoints still win). */
+	if (cfg_auth_mtls(c)) {
+		use_alias(&lg->ep.token, &lg->ep.mtls_token);
+		use_alias(&lg->ep.device, &lg->ep.mtls_device);
 	}
 	rc = prefer(&lg->ep.token, c->token_endpoint);
 	if (rc == 0)

@@ -454,6 +454,12 @@ cmd_check(struct ctl *c)
 		    cfg->client_key_id != NULL ? cfg->client_key_id : "",
 		    cfg->client_assertion_aud == CFG_AUD_ISSUER ? "issuer" :
 		    "token endpoint");
+	} else if (cfg_auth_mtls(cfg)) {
+		check_file_mode(c, "client_key_file", cfg->client_key_file);
+		say("client_id: %s, client authentication: %s (certificate "
+		    "%s, key %s)", cfg->client_id,
+		    cfg_auth_name(cfg->client_auth), cfg->client_cert_file,
+		    cfg->client_key_file);
 	} else {
 		say("client_id: %s, client authentication: %s",
 		    cfg->client_id,
