@@ -199,7 +199,11 @@ plain(const char *why)
 	    "has a required action pending (update the password, configure "
 	    "OTP...); finish it in a browser, or allow the device grant" },
 	{ "invalid_client", "the IdP refused the client: check client_id, "
-	    "client_secret and client_auth" },
+	    "client_secret and client_auth (with a key or certificate: that "
+	    "the provider has its public half for this client, the clock, "
+	    "client_assertion_aud)" },
+	{ "client_assertion", "the client assertion could not be signed "
+	    "with client_key_file" },
 	{ "unauthorized_client", "the client may not use this grant: enable "
 	    "it for the client at the IdP" },
 	{ "unsupported_grant_type", "the IdP does not support this grant" },
