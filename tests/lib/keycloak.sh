@@ -4,7 +4,10 @@
 # over HTTPS only with a certificate of the test CA (`kc.sh start` with
 # the development settings: in-memory database, local caches; `start-dev`
 # cannot switch plain HTTP off), the realm tests/keycloak/realm.json
-# imported at start (--import-realm), stopped on exit.
+# imported at start (--import-realm), stopped on exit.  It asks TLS
+# clients for a certificate (--https-client-auth=request: none is needed)
+# and trusts for that a client CA of its own (DIR/client-ca.pem, in
+# --truststore-paths), for the "X509 certificate" client authenticator.
 #
 # INTERFACE (kept stable; other scripts build on it)
 #
