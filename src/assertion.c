@@ -96,13 +96,144 @@ type_name(int t)
 	    "a P-256 key" : "an Ed25519 key";
 }
 
+/*
+ * The DER of the first PEM block (RFC 7468) in pem: its label (at most
+ * labelcap - 1 bytes) and the decoded body.  Decoded here rather than by
+ * OpenSSL's PEM reader, whose base64 context keeps up to 80 characters
+ * of the text and is freed without being cleared; every buffer of ours is
+ * wiped.  A block with headers (a traditional encrypted key's
+ * "Proc-Type:") or anything but base64 and white space is refused.
+ * Returns 0 with *der (secret_freen, *derlen + 1 bytes) and *used (the
+ * bytes up to the end of the block), OA2_ERR_CONFIG or OA2_ERR_NOMEM.
+ */
+static int
+pem_block(const char *pem, size_t len, char *label, size_t labelcap,
+    unsigned char **der, size_t *derlen, size_t *used)
+{
+	static const char begin[] = "-----BEGIN ", dashes[] = "-----";
+	const char *p, *end = pem + len, *lab, *body;
+	char endline[96];
+	char *tmp = NULL;
+	size_t n = 0, lablen, cap;
+	int rc = OA2_ERR_CONFIG;
+
+	*der = NULL;
+	*derlen = 0;
+	*used = len;
+	for (p = pem; p < end; p++) {
+		if ((p == pem || p[-1] == '\n') && (size_t)(end - p) >=
+		    sizeof(begin) - 1 && memcmp(p, begin, sizeof(begin) - 1) == 0)
+			break;
+	}
+	if (p >= end)
+		return OA2_ERR_CONFIG;
+	lab = p + sizeof(begin) - 1;
+	for (p = lab; p < end && *p != '\n' && *p != '-'; p++)
+		;
+	lablen = (size_t)(p - lab);
+	if (lablen == 0 || lablen >= labelcap || (size_t)(end - p) <
+	    sizeof(dashes) - 1 || memcmp(p, dashes, sizeof(dashes) - 1) != 0)
+		return OA2_ERR_CONFIG;
+	memcpy(label, lab, lablen);
+	label[lablen] = '\0';
+	p += sizeof(dashes) - 1;
+	while (p < end && (*p == '\r' || *p == ' ' || *p == '\t'))
+		p++;
+	if (p >= end || *p != '\n')
+		return OA2_ERR_CONFIG;
+	body = p + 1;
+	snprintf(endline, sizeof(endline), "-----END %s-----", label);
+	cap = (size_t)(end - body);
+	tmp = malloc(cap + 1);
+	if (tmp == NULL)
+		return OA2_ERR_NOMEM;
+	for (p = body; p < end; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == '-')
+			break;
+		if (ch == '\n' || ch == '\r' || ch == ' ' || ch == '\t')
+			continue;
+		if (ch == '=') {
+			/* Padding: only at the end of the data. */
+			while (p < end && (*p == '=' || *p == '\n' ||
+			    *p == '\r'))
+				p++;
+			break;
+		}
+		if (ch == '+')
+			ch = '-';
+		else if (ch == '/')
+			ch = '_';
+		else if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' &&
+		    ch <= 'z') || (ch >= '0' && ch <= '9')))
+			goto out;  /* a header (':'), or garbage */
+		tmp[n++] = (char)ch;
+	}
+	if (p >= end || (size_t)(end - p) < strlen(endline) ||
+	    memcmp(p, endline, strlen(endline)) != 0 || n == 0)
+		goto out;
+	*used = (size_t)(p - pem) + strlen(endline);
+	rc = b64url_decode(tmp, n, der, derlen);
+	if (rc != 0 && rc != OA2_ERR_NOMEM)
+		rc = OA2_ERR_CONFIG;
+out:
+	secret_freen((void **)&tmp, cap + 1);
+	return rc;
+}
+
+/*
+ * Parse a PEM private key: PKCS#8 ("PRIVATE KEY") or the traditional RSA
+ * and EC forms.  An encrypted key is refused (there is no one to ask for
+ * a passphrase).  Returns 0 with *out, OA2_ERR_CONFIG or OA2_ERR_NOMEM.
+ */
+static int
+read_pem_key(const char *pem, size_t len, EVP_PKEY **out)
+{
+	char label[64];
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t derlen = 0;
+	int rc;
+
+	*out = NULL;
+	/* openssl ecparam -genkey writes an "EC PARAMETERS" block first. */
+	for (;;) {
+		size_t used = 0;
+
+		rc = pem_block(pem, len, label, sizeof(label), &der, &derlen,
+		    &used);
+		if (rc != 0)
+			return rc;
+		if (strcmp(label, "EC PARAMETERS") != 0)
+			break;
+		secret_freen((void **)&der, derlen + 1);
+		pem += used;
+		len -= used;
+	}
+	rc = OA2_ERR_CONFIG;
+	if (derlen > 0x7fffffff)
+		goto out;
+	p = der;
+	if (strcmp(label, "PRIVATE KEY") == 0)
+		*out = d2i_AutoPrivateKey(NULL, &p, (long)derlen);
+	else if (strcmp(label, "RSA PRIVATE KEY") == 0)
+		*out = d2i_PrivateKey(EVP_PKEY_RSA, NULL, &p, (long)derlen);
+	else if (strcmp(label, "EC PRIVATE KEY") == 0)
+		*out = d2i_PrivateKey(EVP_PKEY_EC, NULL, &p, (long)derlen);
+	if (*out != NULL)
+		rc = 0;
+out:
+	secret_freen((void **)&der, derlen + 1);
+	return rc;
+}
+
 int
 asrt_key_parse(const char *pem, size_t len, const char *alg,
     const char *what, struct asrt_key **out, char *err, size_t errlen)
 {
 	struct asrt_key *k = NULL;
 	EVP_PKEY *pkey = NULL;
-	BIO *bio = NULL;
 	const struct asrt_alg *a = NULL;
 	char curve[64] = "";
 	char msg[160];
@@ -114,15 +245,14 @@ asrt_key_parse(const char *pem, size_t len, const char *alg,
 		    "PS256, ES256 or EdDSA");
 	if (len > (size_t)0x7fffffff)
 		return fail(err, errlen, what, "too large");
-	bio = BIO_new_mem_buf(pem, (int)len);
-	if (bio == NULL)
-		return OA2_ERR_NOMEM;
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-	if (pkey == NULL) {
-		fail(err, errlen, what, "not a PEM private key without a "
-		    "passphrase (PKCS#8, RSA or EC)");
+	rc = read_pem_key(pem, len, &pkey);
+	if (rc != 0) {
+		if (rc == OA2_ERR_CONFIG)
+			fail(err, errlen, what, "not a PEM private key without a "
+			    "passphrase (PKCS#8, RSA or EC)");
 		goto out;
 	}
+	rc = OA2_ERR_CONFIG;
 	type = EVP_PKEY_get_base_id(pkey);
 	if (type == EVP_PKEY_RSA) {
 		if (EVP_PKEY_get_bits(pkey) < ASRT_RSA_MIN_BITS) {
@@ -168,7 +298,6 @@ asrt_key_parse(const char *pem, size_t len, const char *alg,
 out:
 	ERR_clear_error();
 	EVP_PKEY_free(pkey);
-	BIO_free(bio);
 	return rc;
 }
 
@@ -189,13 +318,14 @@ asrt_key_free(struct asrt_key **k)
 }
 
 int
-asrt_cert_check(const char *pem, size_t len, const struct asrt_key *k,
-    time_t now, const char *what, char *err, size_t errlen)
+asrt_cert_parse(const char *pem, size_t len, const struct asrt_key *k,
+    time_t now, const char *what, void **cert, char *err, size_t errlen)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
 	int rc = OA2_ERR_CONFIG;
 
+	*cert = NULL;
 	if (len > (size_t)0x7fffffff)
 		return fail(err, errlen, what, "too large");
 	bio = BIO_new_mem_buf(pem, (int)len);
@@ -213,10 +343,29 @@ asrt_cert_check(const char *pem, size_t len, const struct asrt_key *k,
 		fail(err, errlen, what, "is not valid yet");
 	else
 		rc = 0;
+	if (rc == 0) {
+		*cert = x;
+		x = NULL;
+	}
 	ERR_clear_error();
 	X509_free(x);
 	BIO_free(bio);
 	return rc;
+}
+
+void
+asrt_cert_free(void **cert)
+{
+	if (cert == NULL || *cert == NULL)
+		return;
+	X509_free(*cert);
+	*cert = NULL;
+}
+
+void *
+asrt_key_pkey(const struct asrt_key *k)
+{
+	return k->pkey;
 }
 
 /* base64url of a JSON object's plain serialisation; NULL on failure. */

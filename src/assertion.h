@@ -3,10 +3,11 @@
  * assertion of OpenID Connect Core 1.0 §9 (private_key_jwt) and RFC 7523
  * §2.2, signed with the server's own private key (client_key_file).
  *
- * The only place that holds the client's private key.  A key is parsed
+ * The only place that parses the client's private key.  A key is parsed
  * once from PEM (no passphrase: an encrypted key is an error, never a
- * prompt), checked against the algorithm, and freed with its private
- * parts cleared (OpenSSL clears them on free).
+ * prompt) with OpenSSL's secure PEM reader, so no copy of its text or DER
+ * is left in freed memory; checked against the algorithm; freed with its
+ * private parts cleared (OpenSSL clears them on free).
  */
 #ifndef OA2_ASSERTION_H
 #define OA2_ASSERTION_H
@@ -41,12 +42,19 @@ int asrt_alg_known(const char *name);
 void asrt_key_free(struct asrt_key **k);
 
 /*
- * For mutual TLS (RFC 8705 §2): is the PEM certificate of len bytes a
- * certificate for key k, and valid at now?  Returns 0, or OA2_ERR_CONFIG
- * with a line in err naming what = the certificate file.
+ * For mutual TLS (RFC 8705 §2): parse the PEM certificate of len bytes
+ * and check it is the certificate of key k and valid at now.  Returns 0
+ * with *cert (an OpenSSL X509 *, asrt_cert_free), or OA2_ERR_CONFIG with
+ * a line in err naming what = the certificate file, or OA2_ERR_NOMEM.
  */
-int asrt_cert_check(const char *pem, size_t len, const struct asrt_key *k,
-    time_t now, const char *what, char *err, size_t errlen);
+int asrt_cert_parse(const char *pem, size_t len, const struct asrt_key *k,
+    time_t now, const char *what, void **cert, char *err, size_t errlen);
+
+void asrt_cert_free(void **cert);
+
+/* The parsed key as an OpenSSL EVP_PKEY * (for the TLS handshake, http.h);
+ * it belongs to k. */
+void *asrt_key_pkey(const struct asrt_key *k);
 
 /*
  * Make a client assertion (RFC 7523 §3): header {"alg", "typ":"JWT",

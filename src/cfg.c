@@ -234,8 +234,7 @@ cfg_free(struct cfg **cp)
 	free(c->client_key_id);
 	asrt_key_free(&c->client_key);
 	free(c->client_cert_file);
-	free(c->client_cert_pem);
-	secret_freen((void **)&c->client_key_pem, c->client_key_len + 1);
+	asrt_cert_free(&c->client_cert);
 	free(c->scope);
 	free(c->username_claim);
 	free(c->username_format);
@@ -1017,14 +1016,6 @@ read_key_file(struct cfg *c, char *err, size_t errlen)
 	asrt_key_free(&c->client_key);
 	rc = asrt_key_parse(buf, len, c->client_key_alg, c->client_key_file,
 	    &c->client_key, err, errlen);
-	if (rc == 0 && cfg_auth_mtls(c)) {
-		/* libcurl reads the key from this buffer at each handshake
-		 * (http.h); it is wiped with the configuration. */
-		secret_freen((void **)&c->client_key_pem, c->client_key_len + 1);
-		c->client_key_pem = buf;
-		c->client_key_len = len;
-		buf = NULL;
-	}
 	secret_freen((void **)&buf, len + 1);
 	return rc;
 }
@@ -1042,14 +1033,9 @@ read_cert_file(struct cfg *c, char *err, size_t errlen)
 	    &len, err, errlen);
 	if (rc != 0)
 		return rc;
-	rc = asrt_cert_check(buf, len, c->client_key, time(NULL),
-	    c->client_cert_file, err, errlen);
-	if (rc == 0) {
-		free(c->client_cert_pem);
-		c->client_cert_pem = buf;
-		c->client_cert_len = len;
-		buf = NULL;
-	}
+	asrt_cert_free(&c->client_cert);
+	rc = asrt_cert_parse(buf, len, c->client_key, time(NULL),
+	    c->client_cert_file, &c->client_cert, err, errlen);
 	free(buf);
 	return rc;
 }

@@ -129,10 +129,7 @@ struct cfg {
 	enum cfg_assertion_aud client_assertion_aud;
 	struct asrt_key *client_key; /* parsed client_key_file (cfg_finish) */
 	char *client_cert_file;  /* mutual TLS: the PEM client certificate */
-	char *client_cert_pem;   /* its text, for libcurl */
-	size_t client_cert_len;
-	char *client_key_pem;    /* mutual TLS: client_key_file's text (wiped) */
-	size_t client_key_len;
+	void *client_cert;       /* parsed (asrt_cert_parse), for http.h */
 	char *scope;
 	char *username_claim;
 	char *username_format;

@@ -23,14 +23,13 @@ struct http_opts {
 	const char *proxy;         /* NULL = no proxy at all */
 	int64_t deadline_ms;       /* absolute, on clock_mono_ms() */
 	long connect_timeout_ms;
-	/* Mutual TLS (RFC 8705 §2): a PEM client certificate and its PEM
-	 * private key, both NULL for none.  The buffers belong to the
-	 * caller and must outlive the client (libcurl reads them in place,
-	 * CURL_BLOB_NOCOPY, so no copy of the key is made). */
-	const char *client_cert;
-	size_t client_cert_len;
-	const char *client_key;
-	size_t client_key_len;
+	/* Mutual TLS (RFC 8705 §2): the client certificate (an OpenSSL
+	 * X509 *) and its private key (an EVP_PKEY *), both NULL for none,
+	 * already parsed (assertion.h): they are put on each connection's
+	 * SSL_CTX as they are, so libcurl never parses (or copies) the key.
+	 * They belong to the caller and must outlive the client. */
+	void *client_cert;
+	void *client_key;
 };
 
 struct http_response {

@@ -70,10 +70,8 @@ login_init(struct login *lg, const struct cfg *cfg,
 	ho.deadline_ms = lg->deadline_ms;
 	ho.connect_timeout_ms = cfg->connect_timeout * 1000;
 	if (cfg_auth_mtls(cfg)) {
-		ho.client_cert = cfg->client_cert_pem;
-		ho.client_cert_len = cfg->client_cert_len;
-		ho.client_key = cfg->client_key_pem;
-		ho.client_key_len = cfg->client_key_len;
+		ho.client_cert = cfg->client_cert;
+		ho.client_key = asrt_key_pkey(cfg->client_key);
 	}
 	rc = http_new(&ho, &lg->http);
 	if (rc != 0)

@@ -357,4 +357,27 @@ done
 like "$(wc -l <"$OA2_LOG_CAPTURE")" '^[1-9]' "debug lines were logged"
 is "$leaks" 0 "no key line and no assertion (nor its signature) in syslog"
 
+# ---------------------------------------------------------------- freed memory
+# No line of the private key's PEM in any block freed during a login
+# (tests/lib/freescan.so, as tests/pam/wipe.sh uses it): the file's text,
+# the parsed key and the signing leave nothing behind.
+FREESCAN="$top_builddir/tests/lib/.libs/freescan.so"
+[ -f "$FREESCAN" ] || bail "freescan not built: $FREESCAN"
+conf "$TESTTMP/mrs.conf" "$MOCK_URL" "$CID" rs <<<"client_key_id = rs"
+write_service mrs <<SVC
+auth required @MODULE@ config=$TESTTMP/mrs.conf
+SVC
+for k in ed rs; do
+	canaries=$(grep -v '^-----' "$TESTTMP/keys/$k.pem" | awk '{ printf "key_line_%d=%s\n", NR, $0 }')
+	svc=m; [ "$k" = rs ] && svc=mrs
+	mock_reset
+	printf '%s\n' "$ALICE_PW" | OA2_FREESCAN_CANARIES="$canaries" OA2_FREESCAN_OUT="$TESTTMP/hits.$k" \
+		LD_PRELOAD="$LOGSHIM:$FREESCAN" "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$ALICE" auth \
+		>"$TESTTMP/out.$k" 2>/dev/null
+	is "$(sed -n 's/^auth=//p' "$TESTTMP/out.$k")" PAM_SUCCESS "$k key, login under the free() scanner: PAM_SUCCESS"
+	like "$(sed -n 's/^scanned //p' "$TESTTMP/hits.$k")" '^[0-9]{3,}$' "$k: the scanner ran"
+	is "$(grep -v '^scanned ' "$TESTTMP/hits.$k" | sort | uniq -c | sed 's/^ *//')" "" \
+		"$k: no line of the private key in any freed block"
+done
+
 done_testing

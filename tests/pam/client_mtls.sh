@@ -246,4 +246,18 @@ for f in "$K/tls.pem" "$K/ss.pem"; do
 done
 is "$leaks" 0 "no line of a private key in syslog"
 
+# ---------------------------------------------------------------- freed memory
+# No line of the private key's PEM in any block freed during a login with
+# the certificate on the handle (tests/lib/freescan.so, as wipe.sh).
+FREESCAN="$top_builddir/tests/lib/.libs/freescan.so"
+[ -f "$FREESCAN" ] || bail "freescan not built: $FREESCAN"
+canaries=$(grep -v '^-----' "$K/tls.pem" | awk '{ printf "key_line_%d=%s\n", NR, $0 }')
+mock_reset
+printf '%s\n' "$ALICE_PW" | OA2_FREESCAN_CANARIES="$canaries" OA2_FREESCAN_OUT="$TESTTMP/hits" \
+	LD_PRELOAD="$LOGSHIM:$FREESCAN" "$PAMTEST" "$TESTTMP/pam.d" m "$ALICE" auth >"$TESTTMP/out" 2>/dev/null
+is "$(sed -n 's/^auth=//p' "$TESTTMP/out")" PAM_SUCCESS "login with the client certificate under the free() scanner: PAM_SUCCESS"
+like "$(sed -n 's/^scanned //p' "$TESTTMP/hits")" '^[0-9]{3,}$' "the scanner ran"
+is "$(grep -v '^scanned ' "$TESTTMP/hits" | sort | uniq -c | sed 's/^ *//')" "" \
+	"no line of the private key in any freed block"
+
 done_testing

@@ -391,6 +391,59 @@ main(void)
 	pem = pem_of(rsa, 0, "passphrase");
 	refuse(pem, NULL, "without a passphrase", "encrypted key (no prompt)");
 	free(pem);
+	/* Traditional encrypted PEM: headers (Proc-Type, DEK-Info). */
+	{
+		BIO *mb = must(BIO_new(BIO_s_mem()));
+		char *data = NULL;
+		long n;
+
+		if (PEM_write_bio_PrivateKey_traditional(mb, p256,
+		    EVP_aes_128_cbc(), (unsigned char *)"pw", 2, NULL,
+		    NULL) != 1)
+			must(NULL);
+		n = BIO_get_mem_data(mb, &data);
+		pem = must(strndup(data, (size_t)n));
+		BIO_free(mb);
+		refuse(pem, NULL, "without a passphrase", "traditional "
+		    "encrypted key (Proc-Type header)");
+		free(pem);
+	}
+	/* What openssl ecparam -genkey writes: EC PARAMETERS, then the key;
+	 * and the same with CRLF line ends. */
+	{
+		char *sec1 = pem_of(p256, 1, NULL), *both, *crlf;
+		size_t n, j = 0;
+		struct asrt_key *kk = NULL;
+
+		n = strlen(sec1) + 100;
+		both = must(malloc(n));
+		snprintf(both, n, "-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n"
+		    "-----END EC PARAMETERS-----\n%s", sec1);
+		rc = asrt_key_parse(both, strlen(both), NULL, "key.pem", &kk,
+		    err, sizeof(err));
+		ok(rc == 0 && kk != NULL, "EC PARAMETERS before the key: "
+		    "parsed (%s)", rc ? err : "ok");
+		asrt_key_free(&kk);
+		crlf = must(malloc(2 * strlen(both) + 1));
+		for (size_t i = 0; both[i] != '\0'; i++) {
+			if (both[i] == '\n')
+				crlf[j++] = '\r';
+			crlf[j++] = both[i];
+		}
+		crlf[j] = '\0';
+		rc = asrt_key_parse(crlf, strlen(crlf), NULL, "key.pem", &kk,
+		    err, sizeof(err));
+		ok(rc == 0 && kk != NULL, "CRLF line ends: parsed");
+		asrt_key_free(&kk);
+		/* A body that is not base64, and one cut short. */
+		crlf[strlen(crlf) / 2] = '*';
+		refuse(crlf, NULL, "not a PEM private key", "a * in the body");
+		sec1[strlen(sec1) - 10] = '\0';
+		refuse(sec1, NULL, "not a PEM private key", "no END line");
+		free(crlf);
+		free(both);
+		free(sec1);
+	}
 	pem = pub_pem_of(rsa);
 	refuse(pem, NULL, "not a PEM private key", "public key only");
 	free(pem);
