@@ -197,6 +197,21 @@ SVC
 is "$(OA2_FAKECLOCK_WALL_OFFSET=-600 auth_with op-late "$ALICE" "$ALICE_PW")" PAM_AUTHINFO_UNAVAIL \
 	"oidc-provider, expired assertion (clock 600 s slow): PAM_AUTHINFO_UNAVAIL"
 like "$(last_decision)" "result=deny reason=invalid_client" "expired assertion: invalid_client"
+# pam_oauth2ctl check names the method and key, never the key itself;
+# pam_oauth2ctl login authenticates the client the same way.
+out=$("$CTL" --config "$TESTTMP/es.conf" check 2>&1)
+is "$?" 0 "pam_oauth2ctl check with private_key_jwt: exit 0"
+like "$out" "client authentication: private_key_jwt \\(ES256 key $TESTTMP/keys/es.pem, kid es, aud token endpoint\\)" \
+	"check names the method, alg, key file, kid and aud"
+like "$out" "client_key_file $TESTTMP/keys/es.pem: owner uid 0, mode 0600" "check shows the key file's owner and mode"
+leaks=0
+while read -r line; do
+	case $line in -----*) continue ;; esac
+	case $out in *"$line"*) leaks=$((leaks + 1)) ;; esac
+done <"$TESTTMP/keys/es.pem"
+is "$leaks" 0 "no line of the key in check's output"
+out=$(printf '%s\n' "$ALICE_PW" | "$CTL" --config "$TESTTMP/ps.conf" login "$ALICE" 2>&1)
+is "$?" 0 "pam_oauth2ctl login with private_key_jwt (PS256): exit 0"
 stop_op; ok $? "oidc-provider exited cleanly"
 
 # ---------------------------------------------------------------- mock IdP

@@ -126,6 +126,12 @@ auth required @MODULE@ config=$TESTTMP/nocert.conf
 SVC
 is "$(auth_with nocert "$ALICE" "$ALICE_PW")" PAM_AUTHINFO_UNAVAIL \
 	"the same client_id without the certificate: PAM_AUTHINFO_UNAVAIL"
+out=$("$CTL" --config "$TESTTMP/tls.conf" check 2>&1)
+is "$?" 0 "pam_oauth2ctl check with tls_client_auth: exit 0"
+like "$out" "client authentication: tls_client_auth \\(certificate $K/tls.crt, key $K/tls.pem\\)" \
+	"check names the method, the certificate and the key file"
+out=$(printf '%s\n' "$ALICE_PW" | "$CTL" --config "$TESTTMP/ss.conf" login "$ALICE" 2>&1)
+is "$?" 0 "pam_oauth2ctl login with self_signed_tls_client_auth: exit 0"
 stop_op
 ok $? "oidc-provider exited cleanly"
 
