@@ -18,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "assertion.h"
 #include "cache.h"
 #include "cfg.h"
 #include "errors.h"
@@ -30,12 +32,13 @@
 #include "trust.h"
 
 #define SECRET_FILE_MAX 4096
+#define KEY_FILE_MAX (16 * 1024)
 
 static char *trim(char *s);
 
 enum opt_type {
 	OPT_URL, OPT_STR, OPT_SECRET, OPT_LONG, OPT_BOOL, OPT_AUTH, OPT_GRANTS,
-	OPT_OTP, OPT_REQUIRED, OPT_CLAIMS, OPT_INTROSPECT
+	OPT_OTP, OPT_REQUIRED, OPT_CLAIMS, OPT_INTROSPECT, OPT_AUD
 };
 
 struct opt {
@@ -57,6 +60,12 @@ static const struct opt opts[] = {
 	{ "client_secret",      OPT_SECRET, M(client_secret),      0, 0, false },
 	{ "client_secret_file", OPT_STR,    M(client_secret_file), 0, 0, false },
 	{ "client_auth",        OPT_AUTH,   M(client_auth),        0, 0, false },
+	{ "client_key_file",    OPT_STR,    M(client_key_file),    0, 0, false },
+	{ "client_key_alg",     OPT_STR,    M(client_key_alg),     0, 0, false },
+	{ "client_key_id",      OPT_STR,    M(client_key_id),      0, 0, false },
+	{ "client_cert_file",   OPT_STR,    M(client_cert_file),   0, 0, false },
+	{ "client_assertion_aud", OPT_AUD,  M(client_assertion_aud), 0, 0,
+	    false },
 	{ "scope",              OPT_STR,    M(scope),              0, 0, false },
 	{ "username_claim",     OPT_STR,    M(username_claim),     0, 0, false },
 	{ "username_format",    OPT_STR,    M(username_format),    0, 0, false },
@@ -113,6 +122,8 @@ static const struct opt opts[] = {
 const char *const cfg_keys[] = {
 	"config", "issuer", "token_endpoint", "jwks_uri", "userinfo_endpoint",
 	"client_id", "client_secret", "client_secret_file", "client_auth",
+	"client_key_file", "client_key_alg", "client_key_id",
+	"client_assertion_aud", "client_cert_file",
 	"scope", "username_claim", "username_format", "ca_file", "ca_path",
 	"proxy",
 	"timeout", "connect_timeout", "grants", "device_authorization_endpoint",
@@ -225,6 +236,12 @@ cfg_free(struct cfg **cp)
 	free(c->client_id);
 	secret_free(&c->client_secret);
 	free(c->client_secret_file);
+	free(c->client_key_file);
+	free(c->client_key_alg);
+	free(c->client_key_id);
+	asrt_key_free(&c->client_key);
+	free(c->client_cert_file);
+	asrt_cert_free(&c->client_cert);
 	free(c->scope);
 	free(c->username_claim);
 	free(c->username_format);
@@ -677,10 +694,27 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 			c->client_auth = CFG_AUTH_POST;
 		else if (strcmp(value, "none") == 0)
 			c->client_auth = CFG_AUTH_NONE;
+		else if (strcmp(value, "private_key_jwt") == 0)
+			c->client_auth = CFG_AUTH_PRIVATE_KEY_JWT;
+		else if (strcmp(value, "tls_client_auth") == 0)
+			c->client_auth = CFG_AUTH_TLS;
+		else if (strcmp(value, "self_signed_tls_client_auth") == 0)
+			c->client_auth = CFG_AUTH_SELF_SIGNED_TLS;
 		else
 			return fail(err, errlen,
-			    "%s: client_auth must be basic, post or none",
-			    origin);
+			    "%s: client_auth must be basic, post, none, "
+			    "private_key_jwt, tls_client_auth or "
+			    "self_signed_tls_client_auth", origin);
+		return 0;
+	case OPT_AUD:
+		if (strcmp(value, "token_endpoint") == 0)
+			c->client_assertion_aud = CFG_AUD_TOKEN_ENDPOINT;
+		else if (strcmp(value, "issuer") == 0)
+			c->client_assertion_aud = CFG_AUD_ISSUER;
+		else
+			return fail(err, errlen,
+			    "%s: client_assertion_aud must be token_endpoint "
+			    "or issuer", origin);
 		return 0;
 	case OPT_GRANTS:
 		if (parse_grants(c, value) != 0)
@@ -990,6 +1024,159 @@ read_secret_file(struct cfg *c, char *err, size_t errlen)
 	return rc;
 }
 
+/* Read and parse client_key_file: the secret file's rules (root-owned,
+ * no group or other bits), a PEM private key that fits client_key_alg. */
+static int
+read_key_file(struct cfg *c, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = read_safe_file(c->client_key_file, KEY_FILE_MAX, true, &buf,
+	    &len, err, errlen);
+	if (rc != 0)
+		return rc;
+	asrt_key_free(&c->client_key);
+	rc = asrt_key_parse(buf, len, c->client_key_alg, c->client_key_file,
+	    &c->client_key, err, errlen);
+	secret_freen((void **)&buf, len + 1);
+	return rc;
+}
+
+/* Read client_cert_file (root-owned, not writable by others; it is public)
+ * and check that it belongs to client_key_file and is valid now. */
+static int
+read_cert_file(struct cfg *c, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	rc = read_safe_file(c->client_cert_file, KEY_FILE_MAX, false, &buf,
+	    &len, err, errlen);
+	if (rc != 0)
+		return rc;
+	asrt_cert_free(&c->client_cert);
+	rc = asrt_cert_parse(buf, len, c->client_key, time(NULL),
+	    c->client_cert_file, &c->client_cert, err, errlen);
+	free(buf);
+	return rc;
+}
+
+bool
+cfg_auth_mtls(const struct cfg *c)
+{
+	return c->client_auth == CFG_AUTH_TLS ||
+	    c->client_auth == CFG_AUTH_SELF_SIGNED_TLS;
+}
+
+const char *
+cfg_auth_name(enum cfg_client_auth a)
+{
+	switch (a) {
+	case CFG_AUTH_BASIC:
+		return "basic";
+	case CFG_AUTH_POST:
+		return "post";
+	case CFG_AUTH_NONE:
+		return "none";
+	case CFG_AUTH_PRIVATE_KEY_JWT:
+		return "private_key_jwt";
+	case CFG_AUTH_TLS:
+		return "tls_client_auth";
+	case CFG_AUTH_SELF_SIGNED_TLS:
+		return "self_signed_tls_client_auth";
+	case CFG_AUTH_UNSET:
+		break;
+	}
+	return "unset";
+}
+
+/* client_auth and the keys it needs or excludes. */
+static int
+finish_client_auth(struct cfg *c, const char *where, char *err,
+    size_t errlen)
+{
+	bool jwt;
+	int rc;
+
+	if (c->client_secret != NULL && c->client_secret_file != NULL)
+		return fail(err, errlen,
+		    "%s: client_secret and client_secret_file both set",
+		    where);
+	if (c->client_auth == CFG_AUTH_UNSET && (c->client_key_file != NULL ||
+	    c->client_cert_file != NULL))
+		return fail(err, errlen,
+		    "%s: client_key_file or client_cert_file is set but "
+		    "client_auth is not: set client_auth = private_key_jwt, "
+		    "tls_client_auth or self_signed_tls_client_auth", where);
+	if (cfg_auth_mtls(c)) {
+		if (c->client_secret != NULL || c->client_secret_file != NULL)
+			return fail(err, errlen,
+			    "%s: client_auth = %s does not use client_secret "
+			    "or client_secret_file: remove it", where,
+			    cfg_auth_name(c->client_auth));
+		if (c->client_key_alg != NULL || c->client_key_id != NULL)
+			return fail(err, errlen,
+			    "%s: client_key_alg and client_key_id are only "
+			    "used with client_auth = private_key_jwt", where);
+		if (c->client_cert_file == NULL || c->client_key_file == NULL)
+			return fail(err, errlen,
+			    "%s: client_auth = %s needs client_cert_file and "
+			    "client_key_file (its private key)", where,
+			    cfg_auth_name(c->client_auth));
+		rc = read_key_file(c, err, errlen);
+		if (rc == 0)
+			rc = read_cert_file(c, err, errlen);
+		return rc;
+	}
+	if (c->client_cert_file != NULL)
+		return fail(err, errlen,
+		    "%s: client_cert_file is only used with client_auth = "
+		    "tls_client_auth or self_signed_tls_client_auth", where);
+	jwt = c->client_auth == CFG_AUTH_PRIVATE_KEY_JWT;
+	if (jwt) {
+		/* A secret next to the key would still be a fleet-wide
+		 * credential on disk: refuse rather than ignore it. */
+		if (c->client_secret != NULL || c->client_secret_file != NULL)
+			return fail(err, errlen,
+			    "%s: client_auth = private_key_jwt does not use "
+			    "client_secret or client_secret_file: remove it",
+			    where);
+		if (c->client_key_file == NULL)
+			return fail(err, errlen,
+			    "%s: client_auth = private_key_jwt needs "
+			    "client_key_file", where);
+		if (c->client_assertion_aud == CFG_AUD_ISSUER &&
+		    c->issuer == NULL)
+			return fail(err, errlen,
+			    "%s: client_assertion_aud = issuer needs issuer",
+			    where);
+		return read_key_file(c, err, errlen);
+	}
+	if (c->client_key_file != NULL || c->client_key_alg != NULL ||
+	    c->client_key_id != NULL)
+		return fail(err, errlen,
+		    "%s: client_key_file, client_key_alg and client_key_id "
+		    "are only used with client_auth = private_key_jwt (and "
+		    "client_key_file with the tls methods)", where);
+	if (c->client_secret_file != NULL) {
+		rc = read_secret_file(c, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	if (c->client_auth == CFG_AUTH_UNSET)
+		c->client_auth = c->client_secret != NULL ? CFG_AUTH_BASIC :
+		    CFG_AUTH_NONE;
+	if (c->client_auth != CFG_AUTH_NONE && c->client_secret == NULL)
+		return fail(err, errlen,
+		    "%s: client_auth %s needs client_secret or "
+		    "client_secret_file", where,
+		    c->client_auth == CFG_AUTH_BASIC ? "basic" : "post");
+	return 0;
+}
+
 /* username_format may hold "%u" (the PAM user) and "%%", nothing else. */
 static bool
 valid_format(const char *f)
@@ -1214,23 +1401,9 @@ cfg_finish(struct cfg *c, char *err, size_t errlen)
 		return rc;
 	if (c->issuer == NULL && !cfg_plain_oauth2(c))
 		return fail(err, errlen, "%s: issuer is required", where);
-	if (c->client_secret != NULL && c->client_secret_file != NULL)
-		return fail(err, errlen,
-		    "%s: client_secret and client_secret_file both set",
-		    where);
-	if (c->client_secret_file != NULL) {
-		rc = read_secret_file(c, err, errlen);
-		if (rc != 0)
-			return rc;
-	}
-	if (c->client_auth == CFG_AUTH_UNSET)
-		c->client_auth = c->client_secret != NULL ? CFG_AUTH_BASIC :
-		    CFG_AUTH_NONE;
-	if (c->client_auth != CFG_AUTH_NONE && c->client_secret == NULL)
-		return fail(err, errlen,
-		    "%s: client_auth %s needs client_secret or "
-		    "client_secret_file", where,
-		    c->client_auth == CFG_AUTH_BASIC ? "basic" : "post");
+	rc = finish_client_auth(c, where, err, errlen);
+	if (rc != 0)
+		return rc;
 	/* Whoever can write the trust store can impersonate the IdP. */
 	if (c->ca_file != NULL && trust_path_check(c->ca_file, false,
 	    &why) != 0)

@@ -18,7 +18,19 @@ enum cfg_client_auth {
 	CFG_AUTH_BASIC,  /* RFC 6749 §2.3.1 HTTP Basic */
 	CFG_AUTH_POST,   /* client_id + client_secret in the form body */
 	CFG_AUTH_NONE,   /* public client: client_id in the body */
+	CFG_AUTH_PRIVATE_KEY_JWT, /* OIDC Core §9 / RFC 7523 §2.2: a client
+	                  * assertion signed with client_key_file */
+	CFG_AUTH_TLS,    /* RFC 8705 §2.1: a CA-issued client certificate */
+	CFG_AUTH_SELF_SIGNED_TLS, /* RFC 8705 §2.2: a self-signed one */
 };
+
+/* The "aud" of a private_key_jwt assertion. */
+enum cfg_assertion_aud {
+	CFG_AUD_TOKEN_ENDPOINT = 0, /* the token endpoint (RFC 7523 §3) */
+	CFG_AUD_ISSUER,          /* the issuer identifier */
+};
+
+struct asrt_key;
 
 enum cfg_grant {
 	CFG_GRANT_PASSWORD = 1,  /* RFC 6749 §4.3 */
@@ -120,6 +132,13 @@ struct cfg {
 	char *client_secret;     /* secret: wiped on free */
 	char *client_secret_file;
 	enum cfg_client_auth client_auth;
+	char *client_key_file;   /* private_key_jwt: PEM private key */
+	char *client_key_alg;    /* RS256, PS256, ES256, EdDSA; NULL: by key */
+	char *client_key_id;     /* the assertion's "kid" header */
+	enum cfg_assertion_aud client_assertion_aud;
+	struct asrt_key *client_key; /* parsed client_key_file (cfg_finish) */
+	char *client_cert_file;  /* mutual TLS: the PEM client certificate */
+	void *client_cert;       /* parsed (asrt_cert_parse), for http.h */
 	char *scope;
 	char *username_claim;
 	char *username_format;
@@ -218,6 +237,12 @@ int cfg_set(struct cfg *c, const char *key, const char *value,
 
 /* Defaults and checks that need the whole configuration. */
 int cfg_finish(struct cfg *c, char *err, size_t errlen);
+
+/* Is client_auth one of the mutual TLS methods (RFC 8705 §2)? */
+bool cfg_auth_mtls(const struct cfg *c);
+
+/* client_auth as written in the file ("private_key_jwt"). */
+const char *cfg_auth_name(enum cfg_client_auth a);
 
 /* Does the configuration allow grant g? */
 bool cfg_allows(const struct cfg *c, enum cfg_grant g);

@@ -25,6 +25,9 @@ endpoints_clear(struct endpoints *e)
 	free(e->userinfo);
 	free(e->device);
 	free(e->introspection);
+	free(e->mtls_token);
+	free(e->mtls_device);
+	free(e->mtls_introspection);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -77,6 +80,30 @@ take_url(struct json_object *obj, const char *key, bool required,
 	return 0;
 }
 
+/* RFC 8705 §5: the optional mtls_endpoint_aliases object. */
+static int
+take_aliases(struct json_object *obj, struct endpoints *out,
+    const char **why)
+{
+	struct json_object *al = NULL;
+	int rc = json_get_object(obj, "mtls_endpoint_aliases", &al);
+
+	if (rc == OA2_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		*why = "discovery_bad_endpoint";
+		return OA2_ERR_BAD_RESPONSE;
+	}
+	rc = take_url(al, "token_endpoint", false, &out->mtls_token, why);
+	if (rc == 0)
+		rc = take_url(al, "device_authorization_endpoint", false,
+		    &out->mtls_device, why);
+	if (rc == 0)
+		rc = take_url(al, "introspection_endpoint", false,
+		    &out->mtls_introspection, why);
+	return rc;
+}
+
 int
 discovery_parse(const char *issuer, const char *body, size_t len,
     struct endpoints *out, const char **why)
@@ -108,6 +135,8 @@ discovery_parse(const char *issuer, const char *body, size_t len,
 	if (rc == 0)
 		rc = take_url(obj, "introspection_endpoint", false,
 		    &out->introspection, why);
+	if (rc == 0)
+		rc = take_aliases(obj, out, why);
 out:
 	json_put_wiped(obj);
 	if (rc != 0)

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include <curl/curl.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "b64.h"
@@ -265,8 +266,23 @@ header_cb(char *data, size_t size, size_t nitems, void *arg)
 static CURLcode
 ssl_ctx_cb(CURL *curl, void *ctx, void *arg)
 {
+	const struct http *h = arg;
+
 	SSL_CTX_set_keylog_callback((SSL_CTX *)ctx, NULL);
 	SSL_CTX_set_options((SSL_CTX *)ctx, SSL_OP_CLEANSE_PLAINTEXT);
+	/* RFC 8705 §2: the client certificate and its key, parsed once by
+	 * the configuration (the SSL_CTX takes references). */
+	if (h != NULL && h->opts.client_cert != NULL &&
+	    h->opts.client_key != NULL) {
+		if (SSL_CTX_use_certificate((SSL_CTX *)ctx,
+		    (X509 *)h->opts.client_cert) != 1 ||
+		    SSL_CTX_use_PrivateKey((SSL_CTX *)ctx,
+		    (EVP_PKEY *)h->opts.client_key) != 1 ||
+		    SSL_CTX_check_private_key((SSL_CTX *)ctx) != 1) {
+			ERR_clear_error();
+			return CURLE_SSL_CERTPROBLEM;
+		}
+	}
 	return CURLE_OK;
 }
 
@@ -467,6 +483,7 @@ perform(struct http *h, const char *url, const char *body, size_t len,
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+	curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, h);
 	/* ca_file, ca_path, both, or the system store (http_trust), decided
 	 * once per login (the store does not change between its requests);
 	 * an unset one is NULL, so nothing else is read. */

@@ -23,6 +23,13 @@ struct http_opts {
 	const char *proxy;         /* NULL = no proxy at all */
 	int64_t deadline_ms;       /* absolute, on clock_mono_ms() */
 	long connect_timeout_ms;
+	/* Mutual TLS (RFC 8705 §2): the client certificate (an OpenSSL
+	 * X509 *) and its private key (an EVP_PKEY *), both NULL for none,
+	 * already parsed (assertion.h): they are put on each connection's
+	 * SSL_CTX as they are, so libcurl never parses (or copies) the key.
+	 * They belong to the caller and must outlive the client. */
+	void *client_cert;
+	void *client_key;
 };
 
 struct http_response {

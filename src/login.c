@@ -10,6 +10,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "assertion.h"
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
@@ -68,6 +69,10 @@ login_init(struct login *lg, const struct cfg *cfg,
 	ho.proxy = cfg->proxy;
 	ho.deadline_ms = lg->deadline_ms;
 	ho.connect_timeout_ms = cfg->connect_timeout * 1000;
+	if (cfg_auth_mtls(cfg)) {
+		ho.client_cert = cfg->client_cert;
+		ho.client_key = asrt_key_pkey(cfg->client_key);
+	}
 	rc = http_new(&ho, &lg->http);
 	if (rc != 0)
 		login_clear(lg);
@@ -196,6 +201,17 @@ prefer(char **slot, const char *configured)
 	return *slot == NULL ? OA2_ERR_NOMEM : 0;
 }
 
+/* Replace *slot with the alias, when there is one. */
+static void
+use_alias(char **slot, char **alias)
+{
+	if (*alias == NULL)
+		return;
+	free(*slot);
+	*slot = *alias;
+	*alias = NULL;
+}
+
 int
 login_endpoints(struct login *lg)
 {
@@ -235,6 +251,13 @@ login_endpoints(struct login *lg)
 			return rc;
 		}
 	}
+	/* RFC 8705 §5: a client authenticating with its certificate uses
+	 * the provider's mTLS aliases (configured endpoints still win). */
+	if (cfg_auth_mtls(c)) {
+		use_alias(&lg->ep.token, &lg->ep.mtls_token);
+		use_alias(&lg->ep.device, &lg->ep.mtls_device);
+		use_alias(&lg->ep.introspection, &lg->ep.mtls_introspection);
+	}
 	rc = prefer(&lg->ep.token, c->token_endpoint);
 	if (rc == 0)
 		rc = prefer(&lg->ep.jwks, c->jwks_uri);
@@ -247,6 +270,37 @@ login_endpoints(struct login *lg)
 	if (rc == 0)
 		lg->have_ep = 1;
 	return rc;
+}
+
+/*
+ * private_key_jwt (OpenID Connect Core §9, RFC 7523 §2.2): a fresh client
+ * assertion for this request, client_id beside it (§3.1 allows it; some
+ * providers route by it).  The assertion is wiped once it is in f.
+ */
+static int
+add_assertion(struct login *lg, const char *url, struct form *f)
+{
+	const struct cfg *c = lg->cfg;
+	const char *aud;
+	char *jwt = NULL;
+	int rc;
+
+	aud = c->client_assertion_aud == CFG_AUD_ISSUER ? c->issuer :
+	    lg->ep.token != NULL ? lg->ep.token : url;
+	rc = asrt_make(c->client_key, c->client_key_id, c->client_id, aud,
+	    clock_wall(), ASRT_LIFETIME, &jwt);
+	if (rc != 0) {
+		lg->why = rc == OA2_ERR_NOMEM ? "nomem" : "client_assertion";
+		log_msg(lg->log, LOG_ERR, "cannot sign the client assertion "
+		    "with %s",
+		    c->client_key_file);
+		return rc;
+	}
+	form_add(f, "client_id", c->client_id);
+	form_add(f, "client_assertion_type", ASRT_TYPE);
+	form_add(f, "client_assertion", jwt);
+	secret_free(&jwt);
+	return f->err;
 }
 
 int
@@ -272,6 +326,11 @@ login_post(struct login *lg, const char *url, struct form *f,
 		form_add(f, "client_id", c->client_id);
 		form_add(f, "client_secret", c->client_secret);
 		break;
+	case CFG_AUTH_PRIVATE_KEY_JWT:
+		rc = add_assertion(lg, url, f);
+		if (rc != 0)
+			goto out;
+		break;
 	default:
 		form_add(f, "client_id", c->client_id);
 		break;
@@ -282,6 +341,7 @@ login_post(struct login *lg, const char *url, struct form *f,
 		rc = http_post_form(lg->http, url, f->buf, f->len, bu, bp,
 		    resp, &lg->why);
 	}
+out:
 	form_clear(&id);
 	form_clear(&secret);
 	form_clear(f);

@@ -57,7 +57,8 @@ int login_endpoints(struct login *lg);
 
 /*
  * POST form f to url with this client's authentication (RFC 6749 §2.3.1
- * Basic, or client_id/client_secret in the body).  f is wiped.  Returns 0
+ * Basic, client_id/client_secret in the body, or a fresh private_key_jwt
+ * client assertion, RFC 7523 §2.2).  f is wiped.  Returns 0
  * with any HTTP status in *resp, or an OA2_ERR_*.
  */
 int login_post(struct login *lg, const char *url, struct form *f,

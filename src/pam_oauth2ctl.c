@@ -29,9 +29,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "assertion.h"
 #include "cache.h"
 #include "cfg.h"
 #include "claims.h"
+#include "ctl_keygen.h"
 #include "ctl_user.h"
 #include "clock.h"
 #include "discovery.h"
@@ -80,12 +82,28 @@ static const char usage_text[] =
 "  user lock|unlock NAME  refuse (allow again) every login of NAME\n"
 "  user remove NAME       remove NAME's record (its UID is never given\n"
 "                         again; the home directory is left in place)\n"
+"  keygen [--type rsa|ec|ed25519] [--alg ALG] [--cert CERTFILE\n"
+"         [--subject DN] [--days N]] [--set] KEYFILE\n"
+"                         make a private key of this server's own for\n"
+"                         client_auth = private_key_jwt (default ec, P-256;\n"
+"                         rsa is 3072 bits), written to KEYFILE (mode 0600,\n"
+"                         never over an existing file); print its public\n"
+"                         JWK (kid: the RFC 7638 thumbprint) to register at\n"
+"                         the provider; with --cert also a self-signed\n"
+"                         certificate (for mutual TLS), printed after it.\n"
+"                         The private key is never printed.\n"
 "\n"
 "Options:\n"
 "  -c, --config FILE      the configuration file (default "
     CFG_DEFAULT_PATH ")\n"
 "  -g, --grant GRANT      login: password, device or token (default: the first\n"
 "                         of the configured grants)\n"
+"  -t, --type TYPE        keygen: rsa, ec (default) or ed25519\n"
+"      --alg ALG          keygen: RS256 (rsa default), PS256, ES256, EdDSA\n"
+"      --cert FILE        keygen: also a self-signed certificate\n"
+"      --subject DN       keygen: its subject (default CN=<hostname>)\n"
+"      --days N           keygen: its validity in days (default 365)\n"
+"      --set              keygen: print a JWK Set ({\"keys\": [...]})\n"
 "  -h, --help             this text\n"
 "\n"
 "Exit status: 0 success, 1 problems found or login refused, 2 usage or\n"
@@ -97,6 +115,7 @@ struct ctl {
 	bool offline;            /* cache clear --offline */
 	struct log_ctx lc;
 	int problems;
+	struct keygen_opts kg;   /* keygen options */
 };
 
 /* ---------------------------------------------------------------- output */
@@ -185,7 +204,11 @@ plain(const char *why)
 	    "has a required action pending (update the password, configure "
 	    "OTP...); finish it in a browser, or allow the device grant" },
 	{ "invalid_client", "the IdP refused the client: check client_id, "
-	    "client_secret and client_auth" },
+	    "client_secret and client_auth (with a key or certificate: that "
+	    "the provider has its public half for this client, the clock, "
+	    "client_assertion_aud)" },
+	{ "client_assertion", "the client assertion could not be signed "
+	    "with client_key_file" },
 	{ "unauthorized_client", "the client may not use this grant: enable "
 	    "it for the client at the IdP" },
 	{ "unsupported_grant_type", "the IdP does not support this grant" },
@@ -432,10 +455,28 @@ cmd_check(struct ctl *c)
 		    cfg->user_id_claim);
 	else
 		say("issuer: %s", cfg->issuer);
-	say("client_id: %s, client authentication: %s", cfg->client_id,
-	    cfg->client_auth == CFG_AUTH_BASIC ? "basic (secret set)" :
-	    cfg->client_auth == CFG_AUTH_POST ? "post (secret set)" :
-	    "none (public client)");
+	if (cfg->client_auth == CFG_AUTH_PRIVATE_KEY_JWT) {
+		check_file_mode(c, "client_key_file", cfg->client_key_file);
+		say("client_id: %s, client authentication: private_key_jwt "
+		    "(%s key %s%s%s, aud %s)", cfg->client_id,
+		    asrt_key_alg(cfg->client_key), cfg->client_key_file,
+		    cfg->client_key_id != NULL ? ", kid " : "",
+		    cfg->client_key_id != NULL ? cfg->client_key_id : "",
+		    cfg->client_assertion_aud == CFG_AUD_ISSUER ? "issuer" :
+		    "token endpoint");
+	} else if (cfg_auth_mtls(cfg)) {
+		check_file_mode(c, "client_key_file", cfg->client_key_file);
+		say("client_id: %s, client authentication: %s (certificate "
+		    "%s, key %s)", cfg->client_id,
+		    cfg_auth_name(cfg->client_auth), cfg->client_cert_file,
+		    cfg->client_key_file);
+	} else {
+		say("client_id: %s, client authentication: %s",
+		    cfg->client_id,
+		    cfg->client_auth == CFG_AUTH_BASIC ? "basic (secret set)" :
+		    cfg->client_auth == CFG_AUTH_POST ? "post (secret set)" :
+		    "none (public client)");
+	}
 	say("grants: %s%s%s", grant_name(cfg->grants[0]),
 	    cfg->ngrants > 1 ? " " : "",
 	    cfg->ngrants > 1 ? grant_name(cfg->grants[1]) : "");
@@ -980,6 +1021,12 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "grant", required_argument, NULL, 'g' },
 		{ "offline", no_argument, NULL, 'o' },
+		{ "type", required_argument, NULL, 't' },
+		{ "alg", required_argument, NULL, 'A' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "subject", required_argument, NULL, 'S' },
+		{ "days", required_argument, NULL, 'D' },
+		{ "set", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -989,9 +1036,10 @@ main(int argc, char **argv)
 
 	c.config = CFG_DEFAULT_PATH;
 	c.lc.sink = stdout;
+	c.kg.days = 365;
 	/* Options may come before or after the command (GNU getopt
 	 * permutes). */
-	while ((ch = getopt_long(argc, argv, "c:g:h", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "c:g:ht:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'c':
@@ -1002,6 +1050,30 @@ main(int argc, char **argv)
 			break;
 		case 'o':
 			c.offline = true;
+			break;
+		case 't':
+			c.kg.type = optarg;
+			break;
+		case 'A':
+			c.kg.alg = optarg;
+			break;
+		case 'C':
+			c.kg.cert = optarg;
+			break;
+		case 'S':
+			c.kg.subject = optarg;
+			break;
+		case 'D': {
+			char *end = NULL;
+
+			errno = 0;
+			c.kg.days = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0')
+				c.kg.days = -1;
+			break;
+		}
+		case 'J':
+			c.kg.set = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -1030,6 +1102,8 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "user") == 0 && optind < argc && optind + 2 >= argc)
 		return ctl_user(argv[optind], optind + 1 < argc ?
 		    argv[optind + 1] : NULL);
+	if (strcmp(cmd, "keygen") == 0 && optind + 1 == argc)
+		return ctl_keygen(&c.kg, argv[optind]);
 	if (strcmp(cmd, "help") == 0) {
 		fputs(usage_text, stdout);
 		return 0;

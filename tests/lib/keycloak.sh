@@ -4,7 +4,10 @@
 # over HTTPS only with a certificate of the test CA (`kc.sh start` with
 # the development settings: in-memory database, local caches; `start-dev`
 # cannot switch plain HTTP off), the realm tests/keycloak/realm.json
-# imported at start (--import-realm), stopped on exit.
+# imported at start (--import-realm), stopped on exit.  It asks TLS
+# clients for a certificate (--https-client-auth=request: none is needed)
+# and trusts for that a client CA of its own (DIR/client-ca.pem, in
+# --truststore-paths), for the "X509 certificate" client authenticator.
 #
 # INTERFACE (kept stable; other scripts build on it)
 #
@@ -25,13 +28,18 @@
 #     OA2_KC_PID              the kc.sh process (its own process group)
 #     OA2_KC_ADMIN_USER       bootstrap admin of the master realm
 #     OA2_KC_ADMIN_PASSWORD   its password (random per start)
+#     OA2_KC_CLIENT_CA        a CA (PEM) Keycloak trusts for TLS client
+#                             certificates (--https-client-auth=request:
+#                             a certificate is asked for, never required)
+#     OA2_KC_CLIENT_CA_KEY    its private key, to issue client certificates
 #
 # Sourced (after tests/lib/common.sh), by a test script:
 #   kc_use        adopt the run's Keycloak when OA2_KC_URL/OA2_KC_PID are
 #                 set and that process lives; otherwise start one of its
 #                 own in $TESTTMP/keycloak with the script's $PKI, stopped
 #                 on exit.  Sets KC_URL, KC_CA, KC_PID, KC_ADMIN_USER,
-#                 KC_ADMIN_PASSWORD, KC_REALM (pam-test, the imported
+#                 KC_ADMIN_PASSWORD, KC_CLIENT_CA, KC_CLIENT_CA_KEY,
+#                 KC_REALM (pam-test, the imported
 #                 realm), KC_ISSUER ($KC_URL/realms/$KC_REALM), KC_OWN (1
 #                 when this script started it)
 #   kc_admin_token             print an access token of the admin (admin-cli)
@@ -141,6 +149,11 @@ kc_start_in() {
 	# Keycloak reads the key as its own user (root here); keep copies in DIR.
 	install -m 0600 "$key" "$dir/server.key" && install -m 0644 "$cert" "$dir/server.pem" &&
 		install -m 0644 "$ca" "$dir/ca.pem" || bail "cannot copy the server certificate"
+	# The CA of the TLS client certificates (client-x509, RFC 8705).
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj "/CN=pam_oauth2 test client CA" -keyout "$dir/client-ca.key" \
+		-out "$dir/client-ca.pem" 2>/dev/null && chmod 0600 "$dir/client-ca.key" ||
+		bail "cannot make the client CA"
 	port=$(_kc_free_port) || bail "no free loopback port"
 	KC_ADMIN_USER=oa2admin
 	KC_ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
@@ -167,6 +180,7 @@ kc_start_in() {
 			--http-enabled=false --http-host=127.0.0.1 --https-port="$port" \
 			--https-certificate-file="$dir/server.pem" \
 			--https-certificate-key-file="$dir/server.key" \
+			--https-client-auth=request --truststore-paths="$dir/client-ca.pem" \
 			--db=dev-mem --cache=local --import-realm \
 			--health-enabled=false --metrics-enabled=false
 	) </dev/null >>"$dir/keycloak.log" 2>&1 &
@@ -174,6 +188,8 @@ kc_start_in() {
 	echo "$KC_PID" >"$dir/pid"
 	KC_DIR=$dir
 	KC_CA="$dir/ca.pem"
+	KC_CLIENT_CA="$dir/client-ca.pem"
+	KC_CLIENT_CA_KEY="$dir/client-ca.key"
 	wait_s=${OA2_KC_START_WAIT:-240}
 	for ((i = 0; i < wait_s * 2; i++)); do
 		if curl -sS --fail --max-time 5 --cacert "$KC_CA" -o /dev/null \
@@ -221,6 +237,7 @@ kc_use() {
 		kill -0 "$OA2_KC_PID" 2>/dev/null; then
 		KC_URL=$OA2_KC_URL KC_CA=$OA2_KC_CA KC_PID=$OA2_KC_PID
 		KC_ADMIN_USER=$OA2_KC_ADMIN_USER KC_ADMIN_PASSWORD=$OA2_KC_ADMIN_PASSWORD
+		KC_CLIENT_CA=${OA2_KC_CLIENT_CA:-} KC_CLIENT_CA_KEY=${OA2_KC_CLIENT_CA_KEY:-}
 		KC_OWN=0
 		curl -sS --fail --max-time 10 --cacert "$KC_CA" -o /dev/null \
 			"$KC_URL/realms/$KC_REALM/.well-known/openid-configuration" ||
@@ -319,6 +336,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 			echo "export OA2_KC_PID='$KC_PID'"
 			echo "export OA2_KC_ADMIN_USER='$KC_ADMIN_USER'"
 			echo "export OA2_KC_ADMIN_PASSWORD='$KC_ADMIN_PASSWORD'"
+			echo "export OA2_KC_CLIENT_CA='$KC_CLIENT_CA'"
+			echo "export OA2_KC_CLIENT_CA_KEY='$KC_CLIENT_CA_KEY'"
 		} >"$dir/env"); then
 			kc_stop_in "$dir"
 			exit 1

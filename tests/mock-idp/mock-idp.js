@@ -4,7 +4,7 @@
 //
 //   node mock-idp.js --port N --cert server.pem --key server.key
 //        [--users users.json] [--client-id ID] [--client-secret S]
-//        [--issuer URL] [--verbose]
+//        [--issuer URL] [--client-jwks FILE] [--verbose]
 //
 // Prints exactly one line "READY <port>" on stdout once listening on
 // 127.0.0.1; nothing else is ever written to stdout.  See README.md for the
@@ -28,7 +28,8 @@ function die(msg) {
 function parseArgs(argv) {
   const opts = { port: 0, clientId: 'pam-oauth2', verbose: false };
   const valued = { '--port': 'port', '--cert': 'cert', '--key': 'key', '--users': 'users',
-    '--client-id': 'clientId', '--client-secret': 'clientSecret', '--issuer': 'issuer' };
+    '--client-id': 'clientId', '--client-secret': 'clientSecret', '--issuer': 'issuer',
+    '--client-jwks': 'clientJwks' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--verbose') { opts.verbose = true; continue; }
@@ -71,6 +72,19 @@ function normaliseUsers(obj) {
       claims: u.claims && typeof u.claims === 'object' ? u.claims : {} };
   }
   return out;
+}
+
+// --client-jwks: the client's public keys (a JWK Set); the client then
+// authenticates with a private_key_jwt assertion (RFC 7523 §2.2).
+let clientKeys = null;
+if (opts.clientJwks) {
+  try {
+    const set = JSON.parse(fs.readFileSync(opts.clientJwks, 'utf8'));
+    clientKeys = set.keys.map((k) => ({ kid: k.kid, alg: k.alg,
+      key: crypto.createPublicKey({ key: k, format: 'jwk' }) }));
+  } catch (e) {
+    die(`cannot load --client-jwks: ${e.message}`);
+  }
 }
 
 let users;
@@ -262,6 +276,14 @@ function authenticateClient(ctx, form) {
       return fail('Basic credentials are not form-url-encoded');
     }
   }
+  const assertion = form.get('client_assertion');
+  if (clientKeys !== null || assertion !== null || form.get('client_assertion_type') !== null) {
+    if (authz !== undefined || form.get('client_secret') !== null) {
+      sendError(ctx, 400, 'invalid_request', 'more than one client authentication method');
+      return null;
+    }
+    return checkAssertion(ctx, form, fail);
+  }
   const bodyId = form.get('client_id');
   const bodySecret = form.get('client_secret');
   if (basicId !== undefined && bodySecret !== null) {
@@ -279,6 +301,59 @@ function authenticateClient(ctx, form) {
     if (secret !== opts.clientSecret) return fail('bad client secret');
   }
   return id;
+}
+
+// private_key_jwt (OpenID Connect Core §9, RFC 7523 §3): the checks a
+// provider makes, each refusal an invalid_client naming the reason.
+// Knob assertion_replayed: every jti counts as already used.
+const seenJtis = new Map();     // jti -> exp
+function checkAssertion(ctx, form, fail) {
+  if (clientKeys === null) return fail('this client has no registered keys');
+  if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') {
+    return fail('bad client_assertion_type');
+  }
+  const parts = String(form.get('client_assertion') || '').split('.');
+  if (parts.length !== 3) return fail('client_assertion is not a JWS');
+  let header, claims;
+  try {
+    header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
+    claims = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+  } catch (e) {
+    return fail('client_assertion is not JSON');
+  }
+  const data = Buffer.from(`${parts[0]}.${parts[1]}`);
+  const sig = Buffer.from(parts[2], 'base64url');
+  const verifies = (k) => {
+    try {
+      switch (header.alg) {
+        case 'RS256': return crypto.verify('sha256', data, k.key, sig);
+        case 'PS256': return crypto.verify('sha256', data, { key: k.key,
+          padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, sig);
+        case 'ES256': return crypto.verify('sha256', data, { key: k.key, dsaEncoding: 'ieee-p1363' }, sig);
+        case 'EdDSA': return crypto.verify(null, data, k.key, sig);
+        default: return false;
+      }
+    } catch (e) {
+      return false;
+    }
+  };
+  const candidates = clientKeys.filter((k) => (header.kid === undefined || k.kid === header.kid)
+    && (k.alg === undefined || k.alg === header.alg));
+  if (!candidates.some(verifies)) return fail('client_assertion signature invalid');
+  if (claims.iss !== opts.clientId || claims.sub !== opts.clientId) return fail('iss and sub must be the client_id');
+  const body = form.get('client_id');
+  if (body !== null && body !== opts.clientId) return fail('client_id differs from the assertion');
+  const auds = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!auds.includes(`${baseUrl}/token`) && !auds.includes(issuer())) return fail('bad aud');
+  const t = now();
+  if (typeof claims.exp !== 'number' || claims.exp <= t) return fail('client_assertion expired');
+  if (typeof claims.jti !== 'string' || claims.jti === '') return fail('no jti');
+  for (const [j, e] of seenJtis) if (e < t) seenJtis.delete(j);
+  if (scenario.assertion_replayed || seenJtis.has(claims.jti)) {
+    return fail('client assertion tokens must only be used once');
+  }
+  seenJtis.set(claims.jti, claims.exp);
+  return opts.clientId;
 }
 
 // ---------------------------------------------------------------------------
@@ -335,7 +410,7 @@ function discoveryDocument() {
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: Object.keys(KEY_SPECS),
     grant_types_supported: ['password', 'urn:ietf:params:oauth:grant-type:device_code'],
-    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
+    token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     scopes_supported: ['openid', 'profile', 'email'],
     claims_supported: ['iss', 'sub', 'aud', 'exp', 'iat', 'preferred_username', 'email', 'name', 'groups'],
   };

@@ -44,7 +44,7 @@ function usage(msg) {
          [--id-token-ttl SECONDS (default 300)]
          [--jwks private-jwks.json (default: fresh RS256 + ES256 keys)]
          [--resource URI] [--opaque-resource URI]
-         [--verbose]`);
+         [--mtls] [--verbose]`);
   process.exit(2);
 }
 
@@ -66,6 +66,7 @@ try {
       jwks: { type: 'string' },
       resource: { type: 'string' },
       'opaque-resource': { type: 'string' },
+      mtls: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -334,6 +335,10 @@ function createProvider(issuer) {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     jwks,
+    ...(opts.mtls ? {
+      clientAuthMethods: ['client_secret_basic', 'client_secret_jwt', 'client_secret_post',
+        'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'],
+    } : {}),
     cookies: {
       keys: cookieKeys,
       long: { httpOnly: true, sameSite: 'lax' },
@@ -383,6 +388,29 @@ function createProvider(issuer) {
       introspection: { enabled: true, allowedPolicy: introspectionOrRevocationAllowed },
       revocation: { enabled: true, allowedPolicy: introspectionOrRevocationAllowed },
       userinfo: { enabled: true },
+      // --mtls: RFC 8705 client authentication (tls_client_auth against
+      // --ca, self_signed_tls_client_auth against the client's x5c) with the
+      // certificate node's TLS layer received (requestCert below).
+      mTLS: opts.mtls ? {
+        enabled: true,
+        certificateBoundAccessTokens: true,
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate(ctx) {
+          const peer = ctx.socket.getPeerCertificate?.();
+          return peer && peer.raw ? new crypto.X509Certificate(peer.raw) : undefined;
+        },
+        certificateAuthorized(ctx) {
+          return ctx.socket.authorized === true;
+        },
+        certificateSubjectMatches(ctx, property, expected) {
+          const cert = new crypto.X509Certificate(ctx.socket.getPeerCertificate().raw);
+          // "CN=a\nO=b" as node gives it, compared as "CN=a,O=b"
+          if (property === 'tls_client_auth_subject_dn') return cert.subject.split('\n').join(',') === expected;
+          if (property === 'tls_client_auth_san_dns') return (cert.subjectAltName || '').split(', ').includes(`DNS:${expected}`);
+          return false;
+        },
+      } : { enabled: false },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       deviceFlow: {
         enabled: true,
@@ -412,6 +440,7 @@ function createProvider(issuer) {
 
   registerPasswordGrant(provider);
   installDeviceIntervalMiddleware(provider);
+  if (opts.mtls) installMtlsAliases(provider, issuer);
 
   provider.on('server_error', (ctx, err) => console.error('[op] server_error', err));
   if (opts.verbose) {
@@ -575,6 +604,27 @@ function installDeviceIntervalMiddleware(provider) {
 }
 
 // ---------------------------------------------------------------------------
+// --mtls: RFC 8705 §5 mtls_endpoint_aliases in the discovery document,
+// served under /mtls/ (the request handler strips the prefix and logs
+// the aliased request with --verbose), so a test can tell which endpoint
+// a client used.
+
+function installMtlsAliases(provider, issuer) {
+  provider.use(async (ctx, next) => {
+    await next();
+    if (ctx.oidc?.route === 'discovery' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+      ctx.body = {
+        ...ctx.body,
+        mtls_endpoint_aliases: {
+          token_endpoint: `${issuer}/mtls/token`,
+          device_authorization_endpoint: `${issuer}/mtls/device/auth`,
+        },
+      };
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------
 // Interaction (login) pages for the device flow.
 //
 //   GET  /interaction/<uid>          login form (fields: username, password)
@@ -705,6 +755,10 @@ const server = https.createServer({
   cert: certPem,
   key: keyPem,
   ...(caPem ? { ca: caPem } : {}),
+  // --mtls: ask for a client certificate, accept any (oidc-provider decides
+  // by the client's registration; certificateAuthorized says whether it
+  // chains to --ca).
+  ...(opts.mtls ? { requestCert: true, rejectUnauthorized: false } : {}),
 });
 
 server.on('tlsClientError', (err) => log('tlsClientError', err.message));
@@ -728,6 +782,10 @@ server.listen(PORT, HOST, async () => {
   }
 
   server.on('request', (req, res) => {
+    if (opts.mtls && req.url.startsWith('/mtls/')) {
+      log('mtls alias', req.method, req.url.split('?')[0]);
+      req.url = req.url.slice('/mtls'.length);
+    }
     const url = new URL(req.url, issuer);
     log(req.method, url.pathname);
     const m = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|abort))?\/?$/.exec(url.pathname);

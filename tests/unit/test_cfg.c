@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "cfg.h"
 #include "errors.h"
 #include "tap.h"
@@ -92,6 +95,105 @@ expect_error(const char *what, const char *text, mode_t mode,
 	    needle);
 	if (strstr(err, needle) == NULL)
 		printf("#   error was: %s\n", err);
+	cfg_free(&c);
+}
+
+/* A PEM private key file (EC P-256) of mode; returns its path. */
+static const char *
+key_file(const char *name, mode_t mode)
+{
+	static char kp[512];
+	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	FILE *f;
+
+	snprintf(kp, sizeof(kp), "%s/%s", dir, name);
+	unlink(kp);
+	f = fopen(kp, "w");
+	if (k == NULL || f == NULL ||
+	    PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) != 1)
+		abort();
+	fclose(f);
+	chmod(kp, mode);
+	EVP_PKEY_free(k);
+	return kp;
+}
+
+/* The client authentication keys of issue 14. */
+static void
+test_client_key(void)
+{
+	struct cfg *c = NULL;
+	char text[2048];
+	const char *kf = key_file("client.key", 0600);
+	int rc;
+
+	snprintf(text, sizeof(text), BASE "client_auth = private_key_jwt\n"
+	    "client_key_file = %s\nclient_key_id = k1\n", kf);
+	rc = load(write_file("k.conf", text, 0600), &c, 0);
+	is_int(rc, 0, "private_key_jwt with a P-256 key loads (%s)", err);
+	ok(c != NULL && c->client_auth == CFG_AUTH_PRIVATE_KEY_JWT &&
+	    c->client_key != NULL && c->client_assertion_aud ==
+	    CFG_AUD_TOKEN_ENDPOINT, "private_key_jwt: key parsed, aud the "
+	    "token endpoint by default");
+	ok(c != NULL && c->client_cert == NULL,
+	    "private_key_jwt: no certificate");
+	cfg_free(&c);
+	snprintf(text, sizeof(text), BASE "client_auth = private_key_jwt\n"
+	    "client_key_file = %s\nclient_assertion_aud = issuer\n", kf);
+	rc = load(write_file("k.conf", text, 0600), &c, 0);
+	ok(rc == 0 && c->client_assertion_aud == CFG_AUD_ISSUER,
+	    "client_assertion_aud = issuer");
+	cfg_free(&c);
+
+	expect_error("private_key_jwt without client_key_file",
+	    BASE "client_auth = private_key_jwt\n", 0600,
+	    "private_key_jwt needs client_key_file");
+	snprintf(text, sizeof(text), BASE "client_auth = private_key_jwt\n"
+	    "client_key_file = %s\nclient_secret = s\n", kf);
+	expect_error("private_key_jwt with client_secret", text, 0600,
+	    "does not use client_secret or client_secret_file: remove it");
+	snprintf(text, sizeof(text), BASE "client_auth = private_key_jwt\n"
+	    "client_key_file = %s\nclient_key_alg = RS256\n", kf);
+	expect_error("an EC key with client_key_alg = RS256", text, 0600,
+	    "client_key_alg RS256 does not fit a P-256 key");
+	snprintf(text, sizeof(text), BASE "client_auth = basic\n"
+	    "client_secret = s\nclient_key_file = %s\n", kf);
+	expect_error("client_key_file with client_auth = basic", text, 0600,
+	    "only used with client_auth = private_key_jwt");
+	snprintf(text, sizeof(text), BASE "client_key_file = %s\n", kf);
+	expect_error("client_key_file without client_auth", text, 0600,
+	    "client_auth is not");
+	expect_error("client_auth = private-key-jwt",
+	    BASE "client_auth = private-key-jwt\n", 0600,
+	    "client_auth must be basic, post, none, private_key_jwt, "
+	    "tls_client_auth or self_signed_tls_client_auth");
+	expect_error("client_assertion_aud = audience",
+	    BASE "client_assertion_aud = audience\n", 0600,
+	    "client_assertion_aud must be token_endpoint or issuer");
+	snprintf(text, sizeof(text), BASE "client_auth = tls_client_auth\n"
+	    "client_key_file = %s\n", kf);
+	expect_error("tls_client_auth without client_cert_file", text, 0600,
+	    "needs client_cert_file and client_key_file");
+	snprintf(text, sizeof(text), BASE "client_auth = private_key_jwt\n"
+	    "client_key_file = %s\nclient_cert_file = %s\n", kf, kf);
+	expect_error("client_cert_file with private_key_jwt", text, 0600,
+	    "client_cert_file is only used with client_auth = "
+	    "tls_client_auth");
+	kf = key_file("group.key", 0640);
+	snprintf(text, sizeof(text), BASE "client_auth = private_key_jwt\n"
+	    "client_key_file = %s\n", kf);
+	expect_error("a key file of mode 0640", text, 0600,
+	    "group.key: readable by others than root");
+	snprintf(text, sizeof(text), BASE "client_auth = private_key_jwt\n"
+	    "client_key_file = %s/missing.key\n", dir);
+	expect_error("a missing key file", text, 0600,
+	    "missing.key: cannot open");
+	/* The key file is checked, also from a module argument. */
+	kf = key_file("client.key", 0600);
+	snprintf(text, sizeof(text), "client_key_file=%s", kf);
+	rc = load(write_file("k.conf", BASE "client_auth = private_key_jwt\n",
+	    0600), &c, 1, text);
+	is_int(rc, 0, "client_key_file as a module argument (%s)", err);
 	cfg_free(&c);
 }
 
@@ -369,7 +471,7 @@ main(void)
 	expect_error("bad boolean", BASE "debug = maybe\n", 0644,
 	    "debug must be yes or no");
 	expect_error("bad client_auth", BASE "client_auth = jwt\n", 0644,
-	    "client_auth must be basic, post or none");
+	    "client_auth must be basic, post, none, private_key_jwt");
 	/* grants = token (issue 14). */
 	rc = load(write_file("ok.conf", BASE "grants = token password device\n"
 	    "token_audience = ssh://hosts\ntoken_introspection = always\n"
@@ -534,6 +636,7 @@ main(void)
 		is_int(unknown, 0, "cfg_keys are all known to cfg_set");
 		cfg_free(&n);
 	}
+	test_client_key();
 	remove_dir();
 	return tap_done();
 }
