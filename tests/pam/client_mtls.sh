@@ -150,6 +150,25 @@ is "$(mock_last /token url)" "/token?via=mtls" "the token request went to the al
 is "$(node -e 'process.stdout.write(Buffer.from(process.argv[1], "hex"))' "$(mock_form_param /token client_id)")" \
 	host-tls "client_id in the form body"
 is "$(mock_last /token headers.authorization)" undefined "no Authorization header"
+# The token grant's introspection authenticates the client too, so it
+# goes to the introspection alias (an opaque token the mock issued).
+mock_reset
+OT=$(curl -sS --cacert "$PKI/ca.pem" -d grant_type=password -d client_id=host-tls \
+	--data-urlencode "username=$ALICE" --data-urlencode "password=$ALICE_PW" \
+	-d scope=openid "$MOCK_URL/token" | node -e '
+	let s = ""; process.stdin.on("data", d => s += d).on("end", () =>
+		process.stdout.write(JSON.parse(s).access_token || ""));')
+[ "${#OT}" -ge 40 ] || bail "the mock's access token is not opaque-shaped: ${#OT} characters"
+conf mtok "$MOCK_URL" host-tls tls_client_auth tls <<CONF
+grants = token
+token_audience = ssh://fleet
+token_introspection = always
+username_claim = username
+CONF
+mock_scenario "{\"introspection_claims\": {\"aud\": \"ssh://fleet\"}, \"discovery_overrides\": {\"mtls_endpoint_aliases\": {\"introspection_endpoint\": \"$MOCK_URL/introspect?via=mtls\"}}}"
+is "$(auth_with mtok "$ALICE" "$OT")" PAM_SUCCESS "mock, tls_client_auth, an introspected token: PAM_SUCCESS"
+is "$(mock_count /introspect)" 1 "  one introspection request"
+is "$(mock_last /introspect url)" "/introspect?via=mtls" "  it went to mtls_endpoint_aliases.introspection_endpoint"
 mock_reset
 mock_scenario "{\"discovery_overrides\": {\"mtls_endpoint_aliases\": {\"token_endpoint\": \"http://127.0.0.1:$MOCK_PORT/token\"}}}"
 : >"$OA2_LOG_CAPTURE"
