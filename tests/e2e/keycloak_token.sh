@@ -2,7 +2,7 @@
 # keycloak_token.sh - grants = token against a real Keycloak (26.4.7, the
 # pinned release of tests/lib/keycloak.sh) through a private sshd, both
 # the password and the keyboard-interactive methods, the token fed by
-# SSH_ASKPASS as in docs/credentials-tokens.md:
+# SSH_ASKPASS as in docs/credentials.md:
 #  * a service account's client credentials token: an audience mapper
 #    (oidc-audience-mapper) puts token_audience into aud, a hardcoded
 #    claim mapper the local account into preferred_username;

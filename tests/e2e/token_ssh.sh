@@ -7,7 +7,7 @@
 # typ at+jwt, aud = the resource), verified locally, its scope mapped to a
 # local group (id -Gn); an opaque one is
 # introspected (RFC 7662).  The token is handed to ssh the way the CI
-# example of docs/credentials-tokens.md does it: SSH_ASKPASS with
+# example of docs/credentials.md does it: SSH_ASKPASS with
 # SSH_ASKPASS_REQUIRE=force, no sshpass.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/e2e-lib.sh" "$@"
 
