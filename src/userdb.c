@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #define UDB_MAGIC "OA2UDB1\n"
 #define UDB_CONF_MAX (64 * 1024)
 #define UDB_ETC_MAX (256L * 1024 * 1024)
+#define UDB_STAMP_MAX 8   /* last_seen stamps one commit writes in place */
 
 /* On-disk header and record, host byte order. */
 struct udb_hdr {
@@ -48,6 +50,9 @@ struct userdb {
 	const unsigned char *map;
 	size_t size;
 	const struct udb_hdr *hdr;   /* NULL: empty database */
+	dev_t dev;                   /* the mapped file (a stamp in place
+	                              * must write to this very inode) */
+	ino_t ino;
 };
 
 const char *
@@ -551,6 +556,8 @@ userdb_open_fd(int fd, struct userdb **out)
 	}
 	db->map = m;
 	db->size = (size_t)st.st_size;
+	db->dev = st.st_dev;
+	db->ino = st.st_ino;
 	h = m;
 	if (memcmp(h->magic, UDB_MAGIC, 8) != 0 ||
 	    h->hdr_size != sizeof(*h) || h->rec_size != sizeof(struct udb_rec) ||
@@ -647,7 +654,8 @@ userdb_fill(const struct userdb *db, const struct udb_rec *r,
 	u->gid = r->gid;
 	u->flags = r->flags;
 	u->created = r->created;
-	u->last_seen = r->last_seen;
+	/* one aligned load: a writer may stamp it in place (userdb.h) */
+	u->last_seen = __atomic_load_n(&r->last_seen, __ATOMIC_RELAXED);
 	u->groups = (const uint32_t *)(db->map + db->hdr->gid_off) + r->groups;
 	u->ngroups = r->ngroups;
 	return 0;
@@ -970,6 +978,12 @@ struct userdb_txn {
 	bool etc_loaded;
 	/* numbers /etc/passwd and /etc/group use, sorted, for add() */
 	struct udb_ivs etcsorted;
+	/* Changed beyond last_seen: commit rewrites the file.  Else the
+	 * records at stamp[0..nstamp) (index = position in the file, as
+	 * loaded) only got a new last_seen: commit writes those in place. */
+	bool changed;
+	size_t stamp[UDB_STAMP_MAX];
+	size_t nstamp;
 };
 
 static uint64_t
@@ -1353,6 +1367,7 @@ userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n)
 	rc = userdb_txn_push(t, &u);
 	if (rc != 0)
 		return rc;
+	t->changed = true;
 	if (t->n * 2 + 2 > t->byname.mask + 1)
 		return userdb_tabs_build(t);
 	userdb_tab_put(&t->byuid, userdb_hash_uid(n->uid), t->n - 1);
@@ -1372,6 +1387,25 @@ userdb_txn_touch(struct userdb_txn *t, const char *name, int64_t now,
 		return USERDB_E_NOTFOUND;
 	if (ngroups > USERDB_GROUPS_MAX || (ngroups > 0 && groups == NULL))
 		return USERDB_E_INVALID;
+	if (t->r[i].ngroups == ngroups && (ngroups == 0 ||
+	    memcmp(t->r[i].groups, groups, ngroups * sizeof(*groups)) == 0)) {
+		/* Only the time: a stamp in place at commit (userdb.h).
+		 * A record loaded from the file sits at its file index. */
+		size_t k;
+
+		t->r[i].last_seen = now;
+		for (k = 0; k < t->nstamp && t->stamp[k] != (size_t)i; k++)
+			;
+		if (k == t->nstamp) {
+			if (t->nstamp == UDB_STAMP_MAX ||
+			    (size_t)i >= userdb_count(t->db))
+				t->changed = true;
+			else
+				t->stamp[t->nstamp++] = (size_t)i;
+		}
+		return 0;
+	}
+	t->changed = true;
 	if (ngroups > 0) {
 		g = malloc(ngroups * sizeof(*g));
 		if (g == NULL)
@@ -1392,6 +1426,7 @@ userdb_txn_lock(struct userdb_txn *t, const char *name, bool locked)
 
 	if (i < 0)
 		return USERDB_E_NOTFOUND;
+	t->changed = true;
 	if (locked)
 		t->r[i].flags |= USERDB_LOCKED;
 	else
@@ -1406,6 +1441,7 @@ userdb_txn_remove(struct userdb_txn *t, const char *name, int64_t now)
 
 	if (i < 0)
 		return USERDB_E_NOTFOUND;
+	t->changed = true;
 	t->r[i].flags |= USERDB_TOMBSTONE;
 	t->r[i].last_seen = now;
 	free(t->r[i].groups);
@@ -1604,6 +1640,71 @@ out:
 	return rc;
 }
 
+/*
+ * A transaction that only moved last_seen of records already in the file
+ * (a repeat login with the same groups): store each new time into the
+ * live users.db in place, one aligned 8-byte store through a shared
+ * mapping, and msync it.  A reader maps the same page-cache page, so it
+ * sees the old or the new time, never a mix, and nothing else of the
+ * file changes (generation included).  Runs under the exclusive lock:
+ * no writer replaces the file meanwhile; the opened file must still be
+ * the snapshot's inode, root's and closed to others' writes.  0 when
+ * written; 1 when it cannot be done this way (the caller writes the
+ * whole file instead, which holds every stamp too).
+ */
+static int
+userdb_stamp_in_place(const struct userdb_txn *t)
+{
+	const struct userdb *db = t->db;
+	char path[PATH_MAX];
+	struct stat st;
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd, rc = 0;
+
+	if (db->hdr == NULL || pg <= 0 ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", t->dir,
+	    USERDB_DB_NAME) >= sizeof(path))
+		return 1;
+	for (size_t k = 0; k < t->nstamp; k++) {
+		size_t off = db->hdr->rec_off + t->stamp[k] * sizeof(struct udb_rec) +
+		    offsetof(struct udb_rec, last_seen);
+
+		if (t->stamp[k] >= db->hdr->nrec || off % 8 != 0 ||
+		    off + 8 > db->size)
+			return 1;
+	}
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022) != 0 || st.st_dev != db->dev ||
+	    st.st_ino != db->ino || (uint64_t)st.st_size != db->size) {
+		close(fd);
+		return 1;
+	}
+	for (size_t k = 0; k < t->nstamp && rc == 0; k++) {
+		size_t i = t->stamp[k];
+		size_t off = db->hdr->rec_off + i * sizeof(struct udb_rec) +
+		    offsetof(struct udb_rec, last_seen);
+		size_t base = off - off % (size_t)pg, len = off + 8 - base;
+		unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, (off_t)base);
+
+		if (m == MAP_FAILED) {
+			rc = 1;
+			break;
+		}
+		__atomic_store_n((int64_t *)(void *)(m + (off - base)),
+		    t->r[i].last_seen, __ATOMIC_RELAXED);
+		/* not on disk: the whole file then (it holds every stamp) */
+		if (msync(m, len, MS_SYNC) != 0)
+			rc = 1;
+		munmap(m, len);
+	}
+	close(fd);
+	return rc;
+}
+
 int
 userdb_commit(struct userdb_txn **tp)
 {
@@ -1613,6 +1714,13 @@ userdb_commit(struct userdb_txn **tp)
 	size_t done = 0;
 	int fd = -1, dfd, rc;
 
+	if (!t->changed && t->nstamp > 0) {
+		rc = userdb_stamp_in_place(t);
+		if (rc <= 0) {
+			userdb_abort(tp);
+			return rc;
+		}
+	}
 	rc = userdb_serialise(t, &img);
 	if (rc != 0)
 		goto out;

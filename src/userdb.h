@@ -44,6 +44,16 @@
  * lives until it is unmapped).  A reader holds no lock and no shared
  * state, so threads and forked children are safe.
  *
+ * One exception to the whole-file rule: a transaction whose only change
+ * is last_seen of records already in the file (a repeat login whose
+ * mapped groups did not change) stores the new times into the live file
+ * in place, under the same lock: one aligned 8-byte store per record
+ * through a shared mapping, then msync.  Readers load last_seen with one
+ * aligned load, so they see the old time or the new one, never a mix;
+ * nothing else in the file changes (not the generation, not the inode;
+ * the mtime does).  So a login still records exactly when it was seen
+ * (provision_max_age counts from it) without writing the whole file.
+ *
  * ------------------------------------------------------------------ records
  * name (the PAM user name after username_format is undone), uid, gid
  * (== uid: the private group, same name as the user, no members), gecos,
@@ -324,7 +334,9 @@ struct userdb_new {
  */
 int userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n);
 /* last_seen = now and the supplementary GIDs replaced (live record).
- * 0, USERDB_E_NOTFOUND, USERDB_E_INVALID (too many groups). */
+ * The same GIDs in the same order leave only the time to write (see
+ * userdb_commit).  0, USERDB_E_NOTFOUND, USERDB_E_INVALID (too many
+ * groups). */
 int userdb_txn_touch(struct userdb_txn *t, const char *name, int64_t now,
     const uint32_t *groups, size_t ngroups);
 /* Set or clear USERDB_LOCKED.  0 or USERDB_E_NOTFOUND. */
@@ -335,8 +347,12 @@ int userdb_txn_remove(struct userdb_txn *t, const char *name, int64_t now);
 /*
  * Write the new file (0644) beside users.db, fsync, rename over it,
  * fsync the directory; generation + 1.  A commit with no change still
- * writes.  Frees t in every case.  0 or USERDB_E_IO/NOMEM (the old file
- * is then untouched).
+ * writes.  A commit whose only changes are touches that kept the groups
+ * (at most 8 records, all already in the file) stores the new last_seen
+ * values in place instead ("Consistency" above): same inode, same
+ * generation; it falls back to the whole file when that cannot be done.
+ * Frees t in every case.  0 or USERDB_E_IO/NOMEM (the old file is then
+ * untouched).
  */
 int userdb_commit(struct userdb_txn **t);
 void userdb_abort(struct userdb_txn **t);
