@@ -867,18 +867,40 @@ userdb_etc_scan(const char *path, int f1, int f2, bool range,
 	return rc;
 }
 
+/* The UIDs and primary GIDs of /etc/passwd and the GIDs of /etc/group,
+ * one interval [n, n] each, appended to out. */
 static int
-userdb_etc_ivs(struct udb_ivs *out)
+userdb_etc_ids(struct udb_ivs *out)
 {
 	int rc;
 
 	rc = userdb_etc_scan("/etc/passwd", 2, 3, false, out);
 	if (rc == 0)
 		rc = userdb_etc_scan("/etc/group", 2, 0, false, out);
-	if (rc == 0)
-		rc = userdb_etc_scan("/etc/subuid", 0, 0, true, out);
+	return rc;
+}
+
+/* The ranges of /etc/subuid and /etc/subgid, appended to out. */
+static int
+userdb_etc_subids(struct udb_ivs *out)
+{
+	int rc;
+
+	rc = userdb_etc_scan("/etc/subuid", 0, 0, true, out);
 	if (rc == 0)
 		rc = userdb_etc_scan("/etc/subgid", 0, 0, true, out);
+	return rc;
+}
+
+/* Every number /etc holds for the allocator: the two above. */
+static int
+userdb_etc_ivs(struct udb_ivs *out)
+{
+	int rc;
+
+	rc = userdb_etc_ids(out);
+	if (rc == 0)
+		rc = userdb_etc_subids(out);
 	return rc;
 }
 
@@ -1280,11 +1302,14 @@ userdb_txn_etc(struct userdb_txn *t)
 
 	if (t->etc_loaded)
 		return 0;
-	rc = userdb_etc_ivs(&t->etc);
+	/* /etc/passwd and /etc/group read once: their numbers, then a
+	 * copy of them with the subordinate ranges for the allocator */
+	rc = userdb_etc_ids(&t->etcsorted);
+	for (size_t i = 0; rc == 0 && i < t->etcsorted.n; i++)
+		rc = userdb_iv_add(&t->etc, t->etcsorted.v[i].lo,
+		    t->etcsorted.v[i].hi);
 	if (rc == 0)
-		rc = userdb_etc_scan("/etc/passwd", 2, 3, false, &t->etcsorted);
-	if (rc == 0)
-		rc = userdb_etc_scan("/etc/group", 2, 0, false, &t->etcsorted);
+		rc = userdb_etc_subids(&t->etc);
 	if (rc != 0)
 		return rc;
 	qsort(t->etcsorted.v, t->etcsorted.n, sizeof(*t->etcsorted.v), userdb_iv_cmp);
