@@ -719,9 +719,10 @@ userdb_by_gid(const struct userdb *db, uint32_t gid, struct userdb_user *u)
 	return rc;
 }
 
-int
-userdb_by_name(const struct userdb *db, const char *name,
-    struct userdb_user *u)
+/* userdb_by_name, and the record's index in the file into *at. */
+static int
+userdb_by_name_at(const struct userdb *db, const char *name,
+    struct userdb_user *u, size_t *at)
 {
 	const uint32_t *idx;
 	size_t lo = 0, hi;
@@ -748,6 +749,7 @@ userdb_by_name(const struct userdb *db, const char *name,
 
 			if (rc == 0 && (u->flags & USERDB_TOMBSTONE))
 				rc = USERDB_E_NOTFOUND;
+			*at = idx[mid];
 			return rc;
 		}
 		if (c > 0)
@@ -756,6 +758,15 @@ userdb_by_name(const struct userdb *db, const char *name,
 			hi = mid;
 	}
 	return USERDB_E_NOTFOUND;
+}
+
+int
+userdb_by_name(const struct userdb *db, const char *name,
+    struct userdb_user *u)
+{
+	size_t at;
+
+	return userdb_by_name_at(db, name, u, &at);
 }
 
 /* ---------------------------------------------------------------- allocator */
@@ -1005,7 +1016,11 @@ struct userdb_txn {
 	 * loaded) only got a new last_seen: commit writes those in place. */
 	bool changed;
 	size_t stamp[UDB_STAMP_MAX];
+	int64_t stamp_at[UDB_STAMP_MAX];
 	size_t nstamp;
+	/* The records are copied into r only when a change needs them
+	 * (userdb_txn_load); a stamp does not. */
+	bool loaded;
 };
 
 static uint64_t
@@ -1271,6 +1286,31 @@ userdb_begin(const char *dir, struct userdb_txn **tp)
 		rc = userdb_lock(dir, &t->lockfd);
 	if (rc == 0)
 		rc = userdb_open(dir, &t->db);
+	/* every record is checked now (a corrupt one fails here, as it
+	 * did when begin copied them all); copied only when needed */
+	for (size_t i = 0; rc == 0 && i < userdb_count(t->db); i++) {
+		struct userdb_user u;
+
+		rc = userdb_get(t->db, i, &u);
+	}
+	if (rc != 0)
+		goto fail;
+	*tp = t;
+	return 0;
+fail:
+	userdb_abort(&t);
+	return rc;
+}
+
+/* Copy the snapshot's records into t (once), with the stamps made so
+ * far, and index them.  0, USERDB_E_NOMEM or USERDB_E_CORRUPT. */
+static int
+userdb_txn_load(struct userdb_txn *t)
+{
+	int rc = 0;
+
+	if (t->loaded)
+		return 0;
 	for (size_t i = 0; rc == 0 && i < userdb_count(t->db); i++) {
 		struct userdb_user u;
 
@@ -1278,14 +1318,12 @@ userdb_begin(const char *dir, struct userdb_txn **tp)
 		if (rc == 0)
 			rc = userdb_txn_push(t, &u);
 	}
+	for (size_t k = 0; rc == 0 && k < t->nstamp; k++)
+		t->r[t->stamp[k]].last_seen = t->stamp_at[k];
 	if (rc == 0)
 		rc = userdb_tabs_build(t);
-	if (rc != 0)
-		goto fail;
-	*tp = t;
-	return 0;
-fail:
-	userdb_abort(&t);
+	if (rc == 0)
+		t->loaded = true;
 	return rc;
 }
 
@@ -1326,7 +1364,9 @@ userdb_txn_next_uid(struct userdb_txn *t, const struct userdb_settings *s,
 
 	if (!userdb_range_ok(s->uid_min, s->uid_max))
 		return USERDB_E_RANGE;
-	rc = userdb_txn_etc(t);
+	rc = userdb_txn_load(t);
+	if (rc == 0)
+		rc = userdb_txn_etc(t);
 	for (size_t i = 0; rc == 0 && i < t->etc.n; i++)
 		rc = userdb_iv_add(&ivs, t->etc.v[i].lo, t->etc.v[i].hi);
 	for (size_t i = 0; rc == 0 && i < t->n; i++) {
@@ -1358,6 +1398,9 @@ userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n)
 	    !userdb_ident_ok(n->issuer) || !userdb_ident_ok(n->sub) ||
 	    n->ngroups > USERDB_GROUPS_MAX || (n->ngroups > 0 && n->groups == NULL))
 		return USERDB_E_INVALID;
+	rc = userdb_txn_load(t);
+	if (rc != 0)
+		return rc;
 	if (userdb_txn_find_name(t, n->name) >= 0)
 		return USERDB_E_NAME_TAKEN;
 	if (userdb_txn_find_sub(t, n->issuer, n->sub) >= 0)
@@ -1401,35 +1444,72 @@ userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n)
 	return 0;
 }
 
+/* Note a new last_seen of the record at file index i for an in-place
+ * write; past UDB_STAMP_MAX records (or a record not in the file) the
+ * whole file is written instead.  0 or userdb_txn_load's code. */
+static int
+userdb_txn_stamp(struct userdb_txn *t, size_t i, int64_t now)
+{
+	int rc;
+
+	for (size_t k = 0; k < t->nstamp; k++) {
+		if (t->stamp[k] == i) {
+			t->stamp_at[k] = now;
+			goto out;
+		}
+	}
+	if (t->nstamp < UDB_STAMP_MAX && i < userdb_count(t->db)) {
+		t->stamp[t->nstamp] = i;
+		t->stamp_at[t->nstamp++] = now;
+		goto out;
+	}
+	rc = userdb_txn_load(t);
+	if (rc != 0)
+		return rc;
+	t->changed = true;
+out:
+	if (t->loaded)
+		t->r[i].last_seen = now;
+	return 0;
+}
+
+static bool
+userdb_same_groups(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
 int
 userdb_txn_touch(struct userdb_txn *t, const char *name, int64_t now,
     const uint32_t *groups, size_t ngroups)
 {
-	long i = userdb_txn_find_name(t, name);
 	uint32_t *g = NULL;
+	long i;
+	int rc;
 
+	if (!t->loaded) {
+		/* Only the time (the same groups): a stamp, nothing copied */
+		struct userdb_user u;
+		size_t at = 0;
+
+		rc = userdb_by_name_at(t->db, name, &u, &at);
+		if (rc != 0)
+			return rc == USERDB_E_CORRUPT ? rc : USERDB_E_NOTFOUND;
+		if (ngroups > USERDB_GROUPS_MAX || (ngroups > 0 && groups == NULL))
+			return USERDB_E_INVALID;
+		if (userdb_same_groups(u.groups, u.ngroups, groups, ngroups))
+			return userdb_txn_stamp(t, at, now);
+		rc = userdb_txn_load(t);
+		if (rc != 0)
+			return rc;
+	}
+	i = userdb_txn_find_name(t, name);
 	if (i < 0)
 		return USERDB_E_NOTFOUND;
 	if (ngroups > USERDB_GROUPS_MAX || (ngroups > 0 && groups == NULL))
 		return USERDB_E_INVALID;
-	if (t->r[i].ngroups == ngroups && (ngroups == 0 ||
-	    memcmp(t->r[i].groups, groups, ngroups * sizeof(*groups)) == 0)) {
-		/* Only the time: a stamp in place at commit (userdb.h).
-		 * A record loaded from the file sits at its file index. */
-		size_t k;
-
-		t->r[i].last_seen = now;
-		for (k = 0; k < t->nstamp && t->stamp[k] != (size_t)i; k++)
-			;
-		if (k == t->nstamp) {
-			if (t->nstamp == UDB_STAMP_MAX ||
-			    (size_t)i >= userdb_count(t->db))
-				t->changed = true;
-			else
-				t->stamp[t->nstamp++] = (size_t)i;
-		}
-		return 0;
-	}
+	if (userdb_same_groups(t->r[i].groups, t->r[i].ngroups, groups, ngroups))
+		return userdb_txn_stamp(t, (size_t)i, now);
 	t->changed = true;
 	if (ngroups > 0) {
 		g = malloc(ngroups * sizeof(*g));
@@ -1447,8 +1527,12 @@ userdb_txn_touch(struct userdb_txn *t, const char *name, int64_t now,
 int
 userdb_txn_lock(struct userdb_txn *t, const char *name, bool locked)
 {
-	long i = userdb_txn_find_name(t, name);
+	long i;
+	int rc = userdb_txn_load(t);
 
+	if (rc != 0)
+		return rc;
+	i = userdb_txn_find_name(t, name);
 	if (i < 0)
 		return USERDB_E_NOTFOUND;
 	t->changed = true;
@@ -1462,8 +1546,12 @@ userdb_txn_lock(struct userdb_txn *t, const char *name, bool locked)
 int
 userdb_txn_remove(struct userdb_txn *t, const char *name, int64_t now)
 {
-	long i = userdb_txn_find_name(t, name);
+	long i;
+	int rc = userdb_txn_load(t);
 
+	if (rc != 0)
+		return rc;
+	i = userdb_txn_find_name(t, name);
 	if (i < 0)
 		return USERDB_E_NOTFOUND;
 	t->changed = true;
@@ -1720,7 +1808,7 @@ userdb_stamp_in_place(const struct userdb_txn *t)
 			break;
 		}
 		__atomic_store_n((int64_t *)(void *)(m + (off - base)),
-		    t->r[i].last_seen, __ATOMIC_RELAXED);
+		    t->stamp_at[k], __ATOMIC_RELAXED);
 		/* not on disk: the whole file then (it holds every stamp) */
 		if (msync(m, len, MS_SYNC) != 0)
 			rc = 1;
@@ -1746,7 +1834,9 @@ userdb_commit(struct userdb_txn **tp)
 			return rc;
 		}
 	}
-	rc = userdb_serialise(t, &img);
+	rc = userdb_txn_load(t);
+	if (rc == 0)
+		rc = userdb_serialise(t, &img);
 	if (rc != 0)
 		goto out;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->dir,

@@ -292,7 +292,10 @@ struct userdb_txn;   /* the exclusive lock + an in-memory copy */
 
 /*
  * Take the exclusive lock (waiting for it) and load dir/users.db (dir
- * NULL: userdb_dir()), creating dir (0755, root) when missing.  Only
+ * NULL: userdb_dir()), creating dir (0755, root) when missing.  Every
+ * record is checked here (USERDB_E_CORRUPT); they are copied into memory
+ * only by the first change that needs them (a touch that keeps the
+ * groups does not).  Only
  * root: USERDB_E_UNSAFE when not euid 0, or when dir is not a root-owned
  * directory closed to writes by group/others.  End with userdb_commit or
  * userdb_abort; both release the lock and free t.

@@ -679,6 +679,28 @@ test_stamp(void)
 	    "10 stamps: a new file");
 	is_int(userdb_open(dir, &db), 0, "reopen 4");
 	ok(userdb_by_name(db, "s11", &u) == 0 && u.last_seen == 8011, "s11 stamped");
+	ok(userdb_by_name(db, "s0", &u) == 0 && u.last_seen == 8000,
+	    "and s0, stamped before the records were copied");
+	userdb_close(&db);
+
+	/* a touch before any copy refuses what it refused after one */
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin 6");
+	is_int(userdb_txn_touch(t, "nobody-here", 9000, g, 2), USERDB_E_NOTFOUND,
+	    "touch of an unknown name: not found");
+	is_int(userdb_txn_remove(t, "s9", 9000), 0, "remove s9");
+	is_int(userdb_commit(&t), 0, "commit");
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin 7");
+	is_int(userdb_txn_touch(t, "s9", 9001, g, 2), USERDB_E_NOTFOUND,
+	    "touch of a tombstone: not found");
+	is_int(userdb_txn_touch(t, "s1", 9001, g, USERDB_GROUPS_MAX + 1),
+	    USERDB_E_INVALID, "too many groups: invalid");
+	n = user("s20", "sub-s20", A + 200);
+	is_int(userdb_txn_touch(t, "s1", 9002, g, 2), 0, "touch s1, same groups");
+	is_int(userdb_txn_add(t, &n), 0, "then add s20 in the same transaction");
+	is_int(userdb_commit(&t), 0, "commit");
+	is_int(userdb_open(dir, &db), 0, "reopen 5");
+	ok(userdb_by_name(db, "s1", &u) == 0 && u.last_seen == 9002 &&
+	    userdb_by_name(db, "s20", &u) == 0, "both kept");
 	userdb_close(&db);
 }
 
