@@ -25,6 +25,14 @@
 #define UDB_CONF_MAX (64 * 1024)
 #define UDB_ETC_MAX (256L * 1024 * 1024)
 #define UDB_STAMP_MAX 8   /* last_seen stamps one commit writes in place */
+/* In-place stamps need a 64-bit store and load that are single
+ * instructions (across processes, no libatomic lock): 64-bit targets,
+ * i386 and armv7 have them; elsewhere commit writes the whole file. */
+#if defined(__GCC_ATOMIC_LLONG_LOCK_FREE) && __GCC_ATOMIC_LLONG_LOCK_FREE == 2
+#define UDB_STAMP_IN_PLACE 1
+#else
+#define UDB_STAMP_IN_PLACE 0
+#endif
 
 /* On-disk header and record, host byte order. */
 struct udb_hdr {
@@ -654,8 +662,12 @@ userdb_fill(const struct userdb *db, const struct udb_rec *r,
 	u->gid = r->gid;
 	u->flags = r->flags;
 	u->created = r->created;
+#if UDB_STAMP_IN_PLACE
 	/* one aligned load: a writer may stamp it in place (userdb.h) */
 	u->last_seen = __atomic_load_n(&r->last_seen, __ATOMIC_RELAXED);
+#else
+	u->last_seen = r->last_seen;
+#endif
 	u->groups = (const uint32_t *)(db->map + db->hdr->gid_off) + r->groups;
 	u->ngroups = r->ngroups;
 	return 0;
@@ -1774,7 +1786,7 @@ userdb_stamp_in_place(const struct userdb_txn *t)
 	long pg = sysconf(_SC_PAGESIZE);
 	int fd, rc = 0;
 
-	if (db->hdr == NULL || pg <= 0 ||
+	if (!UDB_STAMP_IN_PLACE || db->hdr == NULL || pg <= 0 ||
 	    (size_t)snprintf(path, sizeof(path), "%s/%s", t->dir,
 	    USERDB_DB_NAME) >= sizeof(path))
 		return 1;
@@ -1807,8 +1819,10 @@ userdb_stamp_in_place(const struct userdb_txn *t)
 			rc = 1;
 			break;
 		}
+#if UDB_STAMP_IN_PLACE
 		__atomic_store_n((int64_t *)(void *)(m + (off - base)),
 		    t->stamp_at[k], __ATOMIC_RELAXED);
+#endif
 		/* not on disk: the whole file then (it holds every stamp) */
 		if (msync(m, len, MS_SYNC) != 0)
 			rc = 1;

@@ -53,6 +53,8 @@
  * nothing else in the file changes (not the generation, not the inode;
  * the mtime does).  So a login still records exactly when it was seen
  * (provision_max_age counts from it) without writing the whole file.
+ * (On a target without lock-free 64-bit atomics such a commit writes
+ * the whole file as any other.)
  *
  * ------------------------------------------------------------------ records
  * name (the PAM user name after username_format is undone), uid, gid
