@@ -26,7 +26,7 @@ if [ "${OA2_NSS_BENCH_INNER:-}" != 1 ]; then
 fi
 
 work=$(mktemp -d /tmp/oa2-nss-bench.XXXXXX)
-trap 'umount /etc 2>/dev/null; rm -rf "$work"' EXIT
+trap 'umount /etc 2>/dev/null || true; rm -rf "$work"' EXIT
 chmod 0755 "$work"
 mkdir "$work/db" "$work/lib"
 ln -s "$mod" "$work/lib/libnss_oauth2.so.2"
