@@ -12,7 +12,16 @@
  *                               getgrouplist(NAME) through glibc (whatever
  *                               nsswitch.conf says), ITER times each after
  *                               one warm-up call; prints the mean in
- *                               microseconds, one "key value" per line
+ *                               microseconds, one "key value" per line;
+ *                               then getpwnam_r of an unknown name (a
+ *                               miss: the placeholder rules run)
+ *   nss_bench touch DIR NAME ITER
+ *                               a repeat login's write, as provision.c
+ *                               makes it (begin, touch, commit), ITER
+ *                               times with the same groups (a stamp in
+ *                               place) and ITER times with the groups
+ *                               changing each time (the whole file);
+ *                               the mean in milliseconds
  */
 #include "config.h"
 
@@ -160,6 +169,50 @@ timing(const char *name, uid_t uid, long iter)
 			return fail("getgrouplist", 0);
 	}
 	printf("initgroups %.2f\n", (now_us() - t0) / (double)iter);
+	t0 = now_us();
+	for (long i = 0; i <= iter; i++) {
+		int rc = getpwnam_r("no-such-user-here", &pw, buf, sizeof(buf),
+		    &res);
+
+		if (rc != 0 || res != NULL)
+			return fail("getpwnam_r (miss)", rc);
+		if (i == 0)
+			t0 = now_us();
+	}
+	printf("miss %.2f\n", (now_us() - t0) / (double)iter);
+	return 0;
+}
+
+/* begin + touch + commit of name, iter times: groups kept, then groups
+ * changing each time. */
+static int
+touch(const char *dir, const char *name, long iter)
+{
+	uint32_t same[] = { 27, 100 }, other[] = { 27, 0 };
+	double t0;
+
+	for (int pass = 0; pass < 2; pass++) {
+		t0 = now_us();
+		for (long i = 0; i < iter; i++) {
+			struct userdb_txn *t = NULL;
+			int rc;
+
+			other[1] = 1000 + (uint32_t)i;
+			rc = userdb_begin(dir, &t);
+			if (rc == 0)
+				rc = userdb_txn_touch(t, name, 2 + i,
+				    pass == 0 ? same : other, 2);
+			if (rc == 0)
+				rc = userdb_commit(&t);
+			userdb_abort(&t);
+			if (rc != 0) {
+				fprintf(stderr, "touch: %s\n", userdb_strerror(rc));
+				return 1;
+			}
+		}
+		printf("%s %.2f\n", pass == 0 ? "touch_same" : "touch_changed",
+		    (now_us() - t0) / 1e3 / (double)iter);
+	}
 	return 0;
 }
 
@@ -170,10 +223,12 @@ main(int argc, char **argv)
 		return gen(argv[2], atol(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "files") == 0)
 		return files(argv[2], atol(argv[3]));
+	if (argc == 5 && strcmp(argv[1], "touch") == 0)
+		return touch(argv[2], argv[3], atol(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "time") == 0)
 		return timing(argv[2], (uid_t)strtoul(argv[3], NULL, 10),
 		    atol(argv[4]));
 	fprintf(stderr, "usage: nss_bench gen DIR N | files DIR N | "
-	    "time NAME UID ITER\n");
+	    "time NAME UID ITER | touch DIR NAME ITER\n");
 	return 2;
 }

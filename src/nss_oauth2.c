@@ -21,7 +21,9 @@
  * mapping is unmapped when the last lookup using it ends.  The mutex
  * guarding this is held for a few instructions, never across I/O, and
  * every mutex of the module is taken across fork() (pthread_atfork) so a
- * child never inherits one locked.  Enumeration keeps its own snapshot
+ * child never inherits one locked.  The settings file is read once per
+ * version of it the same way (key: its lstat; "settings" below).
+ * Enumeration keeps its own snapshot
  * and position under a mutex (one per database, as nss_files does).  The module never writes stdout/stderr, never logs, never calls
  * exit, never talks to the network, and uses only glibc; it never calls
  * getpw* or getgr* (it would recurse through NSS).  Only the _nss_oauth2_*
@@ -44,6 +46,7 @@
 #include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "userdb.h"
@@ -263,6 +266,107 @@ nss_oauth2_snap_put(struct nss_oauth2_snap *h, struct userdb **db)
 	*db = NULL;
 }
 
+/* ---------------------------------------------------------------- settings */
+
+/*
+ * The settings file, read once per version of it: a missed getpwnam in
+ * a root process needs provision_names, and rereading the file each
+ * time cost an open, a read and a parse.  The key is the path's lstat
+ * (device, inode, size, mtime, ctime, mode, owner: a chmod that makes
+ * the file unsafe changes ctime and mode, a rename or a link in its
+ * place the inode), taken before the file is read, so a change during
+ * the read leaves a key that no longer matches.  A file changed within
+ * NSS_OAUTH2_CONF_RACY seconds of the read is not kept: an edit in the
+ * same timestamp tick that kept the size would not change the key.  A
+ * failed read is kept like a good one (it is the file's content that
+ * failed), except for out of memory.  Shared, reference counted, never
+ * changed once made: a thread uses its settings outside the mutex.
+ */
+#define NSS_OAUTH2_CONF_RACY 2
+
+struct nss_oauth2_conf {
+	struct userdb_settings s;
+	int rc;          /* userdb_settings_load's answer */
+	struct stat st;
+	unsigned refs;   /* users, + 1 while it is the current one */
+};
+
+static struct nss_oauth2_conf *nss_oauth2_conf_cur;
+static pthread_mutex_t nss_oauth2_conf_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Drop one reference (called with the lock held, or on one never shared). */
+static void
+nss_oauth2_conf_unref(struct nss_oauth2_conf *c)
+{
+	if (c != NULL && --c->refs == 0) {
+		userdb_settings_free(&c->s);
+		free(c);
+	}
+}
+
+/* Is t within NSS_OAUTH2_CONF_RACY seconds of now (or after it)? */
+static bool
+nss_oauth2_conf_racy(const struct timespec *t, const struct timespec *now)
+{
+	return t->tv_sec >= now->tv_sec - NSS_OAUTH2_CONF_RACY;
+}
+
+/* The settings in force into *out (NULL: no memory).  End with
+ * nss_oauth2_conf_put. */
+static void
+nss_oauth2_conf_get(struct nss_oauth2_conf **out)
+{
+	const char *path = userdb_conf_path();
+	struct nss_oauth2_conf *c;
+	struct timespec now;
+	struct stat st;
+	bool keyed;
+
+	*out = NULL;
+	memset(&st, 0, sizeof(st));
+	keyed = lstat(path, &st) == 0;
+	if (keyed) {
+		pthread_mutex_lock(&nss_oauth2_conf_lock);
+		c = nss_oauth2_conf_cur;
+		if (c != NULL && nss_oauth2_same(&c->st, &st)) {
+			c->refs++;
+			*out = c;
+		}
+		pthread_mutex_unlock(&nss_oauth2_conf_lock);
+		if (*out != NULL)
+			return;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return;
+	c->st = st;
+	c->rc = userdb_settings_load(path, &c->s, NULL, 0);
+	c->refs = 1;
+	*out = c;
+	/* no file (all defaults) is looked at again each time */
+	if (!keyed || c->rc == USERDB_E_NOMEM ||
+	    clock_gettime(CLOCK_REALTIME, &now) != 0 ||
+	    nss_oauth2_conf_racy(&st.st_mtim, &now) ||
+	    nss_oauth2_conf_racy(&st.st_ctim, &now))
+		return;
+	c->refs = 2;
+	pthread_mutex_lock(&nss_oauth2_conf_lock);
+	nss_oauth2_conf_unref(nss_oauth2_conf_cur);
+	nss_oauth2_conf_cur = c;
+	pthread_mutex_unlock(&nss_oauth2_conf_lock);
+}
+
+static void
+nss_oauth2_conf_put(struct nss_oauth2_conf **c)
+{
+	if (*c == NULL)
+		return;
+	pthread_mutex_lock(&nss_oauth2_conf_lock);
+	nss_oauth2_conf_unref(*c);
+	pthread_mutex_unlock(&nss_oauth2_conf_lock);
+	*c = NULL;
+}
+
 /* ---------------------------------------------------------------- placeholder */
 
 #define NSS_OAUTH2_MEMO 8
@@ -338,7 +442,8 @@ static bool
 nss_oauth2_placeholder(const struct userdb *db, const char *name,
     struct nss_oauth2_memo *m)
 {
-	struct userdb_settings s;
+	struct nss_oauth2_conf *c = NULL;
+	const struct userdb_settings *s;
 	bool ok = false;
 	uint32_t uid;
 
@@ -347,22 +452,24 @@ nss_oauth2_placeholder(const struct userdb *db, const char *name,
 	if (!userdb_name_ok(name) || getauxval(AT_SECURE) != 0 ||
 	    getuid() != 0 || geteuid() != 0)
 		return false;
-	if (userdb_settings_load(userdb_conf_path(), &s, NULL, 0) != 0)
+	nss_oauth2_conf_get(&c);
+	if (c == NULL || c->rc != 0)
 		goto out;
-	if (s.nnames == 0 || !userdb_settings_match(&s, name) ||
-	    !nss_oauth2_caller_ok(&s) ||
-	    strlen(s.shell) >= sizeof(m->shell) ||
-	    userdb_settings_home(&s, name, m->home, sizeof(m->home)) != 0 ||
-	    userdb_predict_uid(db, &s, &uid) != 0 || uid == 0)
+	s = &c->s;
+	if (s->nnames == 0 || !userdb_settings_match(s, name) ||
+	    !nss_oauth2_caller_ok(s) ||
+	    strlen(s->shell) >= sizeof(m->shell) ||
+	    userdb_settings_home(s, name, m->home, sizeof(m->home)) != 0 ||
+	    userdb_predict_uid(db, s, &uid) != 0 || uid == 0)
 		goto out;
 	if ((size_t)snprintf(m->name, sizeof(m->name), "%s", name) >=
 	    sizeof(m->name))
 		goto out;
-	(void)snprintf(m->shell, sizeof(m->shell), "%s", s.shell);
+	(void)snprintf(m->shell, sizeof(m->shell), "%s", s->shell);
 	m->uid = uid;
 	ok = true;
 out:
-	userdb_settings_free(&s);
+	nss_oauth2_conf_put(&c);
 	return ok;
 }
 
@@ -696,6 +803,7 @@ nss_oauth2_prefork(void)
 	pthread_mutex_lock(&nss_oauth2_pwent.lock);
 	pthread_mutex_lock(&nss_oauth2_grent.lock);
 	pthread_mutex_lock(&nss_oauth2_memo_lock);
+	pthread_mutex_lock(&nss_oauth2_conf_lock);
 	pthread_mutex_lock(&nss_oauth2_snap_lock);
 }
 
@@ -703,6 +811,7 @@ static void
 nss_oauth2_postfork(void)
 {
 	pthread_mutex_unlock(&nss_oauth2_snap_lock);
+	pthread_mutex_unlock(&nss_oauth2_conf_lock);
 	pthread_mutex_unlock(&nss_oauth2_memo_lock);
 	pthread_mutex_unlock(&nss_oauth2_grent.lock);
 	pthread_mutex_unlock(&nss_oauth2_pwent.lock);

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,15 @@
 #define UDB_MAGIC "OA2UDB1\n"
 #define UDB_CONF_MAX (64 * 1024)
 #define UDB_ETC_MAX (256L * 1024 * 1024)
+#define UDB_STAMP_MAX 8   /* last_seen stamps one commit writes in place */
+/* In-place stamps need a 64-bit store and load that are single
+ * instructions (across processes, no libatomic lock): 64-bit targets,
+ * i386 and armv7 have them; elsewhere commit writes the whole file. */
+#if defined(__GCC_ATOMIC_LLONG_LOCK_FREE) && __GCC_ATOMIC_LLONG_LOCK_FREE == 2
+#define UDB_STAMP_IN_PLACE 1
+#else
+#define UDB_STAMP_IN_PLACE 0
+#endif
 
 /* On-disk header and record, host byte order. */
 struct udb_hdr {
@@ -48,6 +58,9 @@ struct userdb {
 	const unsigned char *map;
 	size_t size;
 	const struct udb_hdr *hdr;   /* NULL: empty database */
+	dev_t dev;                   /* the mapped file (a stamp in place
+	                              * must write to this very inode) */
+	ino_t ino;
 };
 
 const char *
@@ -551,6 +564,8 @@ userdb_open_fd(int fd, struct userdb **out)
 	}
 	db->map = m;
 	db->size = (size_t)st.st_size;
+	db->dev = st.st_dev;
+	db->ino = st.st_ino;
 	h = m;
 	if (memcmp(h->magic, UDB_MAGIC, 8) != 0 ||
 	    h->hdr_size != sizeof(*h) || h->rec_size != sizeof(struct udb_rec) ||
@@ -647,7 +662,12 @@ userdb_fill(const struct userdb *db, const struct udb_rec *r,
 	u->gid = r->gid;
 	u->flags = r->flags;
 	u->created = r->created;
+#if UDB_STAMP_IN_PLACE
+	/* one aligned load: a writer may stamp it in place (userdb.h) */
+	u->last_seen = __atomic_load_n(&r->last_seen, __ATOMIC_RELAXED);
+#else
 	u->last_seen = r->last_seen;
+#endif
 	u->groups = (const uint32_t *)(db->map + db->hdr->gid_off) + r->groups;
 	u->ngroups = r->ngroups;
 	return 0;
@@ -711,9 +731,10 @@ userdb_by_gid(const struct userdb *db, uint32_t gid, struct userdb_user *u)
 	return rc;
 }
 
-int
-userdb_by_name(const struct userdb *db, const char *name,
-    struct userdb_user *u)
+/* userdb_by_name, and the record's index in the file into *at. */
+static int
+userdb_by_name_at(const struct userdb *db, const char *name,
+    struct userdb_user *u, size_t *at)
 {
 	const uint32_t *idx;
 	size_t lo = 0, hi;
@@ -740,6 +761,7 @@ userdb_by_name(const struct userdb *db, const char *name,
 
 			if (rc == 0 && (u->flags & USERDB_TOMBSTONE))
 				rc = USERDB_E_NOTFOUND;
+			*at = idx[mid];
 			return rc;
 		}
 		if (c > 0)
@@ -748,6 +770,15 @@ userdb_by_name(const struct userdb *db, const char *name,
 			hi = mid;
 	}
 	return USERDB_E_NOTFOUND;
+}
+
+int
+userdb_by_name(const struct userdb *db, const char *name,
+    struct userdb_user *u)
+{
+	size_t at;
+
+	return userdb_by_name_at(db, name, u, &at);
 }
 
 /* ---------------------------------------------------------------- allocator */
@@ -859,18 +890,40 @@ userdb_etc_scan(const char *path, int f1, int f2, bool range,
 	return rc;
 }
 
+/* The UIDs and primary GIDs of /etc/passwd and the GIDs of /etc/group,
+ * one interval [n, n] each, appended to out. */
 static int
-userdb_etc_ivs(struct udb_ivs *out)
+userdb_etc_ids(struct udb_ivs *out)
 {
 	int rc;
 
 	rc = userdb_etc_scan("/etc/passwd", 2, 3, false, out);
 	if (rc == 0)
 		rc = userdb_etc_scan("/etc/group", 2, 0, false, out);
-	if (rc == 0)
-		rc = userdb_etc_scan("/etc/subuid", 0, 0, true, out);
+	return rc;
+}
+
+/* The ranges of /etc/subuid and /etc/subgid, appended to out. */
+static int
+userdb_etc_subids(struct udb_ivs *out)
+{
+	int rc;
+
+	rc = userdb_etc_scan("/etc/subuid", 0, 0, true, out);
 	if (rc == 0)
 		rc = userdb_etc_scan("/etc/subgid", 0, 0, true, out);
+	return rc;
+}
+
+/* Every number /etc holds for the allocator: the two above. */
+static int
+userdb_etc_ivs(struct udb_ivs *out)
+{
+	int rc;
+
+	rc = userdb_etc_ids(out);
+	if (rc == 0)
+		rc = userdb_etc_subids(out);
 	return rc;
 }
 
@@ -970,6 +1023,16 @@ struct userdb_txn {
 	bool etc_loaded;
 	/* numbers /etc/passwd and /etc/group use, sorted, for add() */
 	struct udb_ivs etcsorted;
+	/* Changed beyond last_seen: commit rewrites the file.  Else the
+	 * records at stamp[0..nstamp) (index = position in the file, as
+	 * loaded) only got a new last_seen: commit writes those in place. */
+	bool changed;
+	size_t stamp[UDB_STAMP_MAX];
+	int64_t stamp_at[UDB_STAMP_MAX];
+	size_t nstamp;
+	/* The records are copied into r only when a change needs them
+	 * (userdb_txn_load); a stamp does not. */
+	bool loaded;
 };
 
 static uint64_t
@@ -1235,6 +1298,31 @@ userdb_begin(const char *dir, struct userdb_txn **tp)
 		rc = userdb_lock(dir, &t->lockfd);
 	if (rc == 0)
 		rc = userdb_open(dir, &t->db);
+	/* every record is checked now (a corrupt one fails here, as it
+	 * did when begin copied them all); copied only when needed */
+	for (size_t i = 0; rc == 0 && i < userdb_count(t->db); i++) {
+		struct userdb_user u;
+
+		rc = userdb_get(t->db, i, &u);
+	}
+	if (rc != 0)
+		goto fail;
+	*tp = t;
+	return 0;
+fail:
+	userdb_abort(&t);
+	return rc;
+}
+
+/* Copy the snapshot's records into t (once), with the stamps made so
+ * far, and index them.  0, USERDB_E_NOMEM or USERDB_E_CORRUPT. */
+static int
+userdb_txn_load(struct userdb_txn *t)
+{
+	int rc = 0;
+
+	if (t->loaded)
+		return 0;
 	for (size_t i = 0; rc == 0 && i < userdb_count(t->db); i++) {
 		struct userdb_user u;
 
@@ -1242,14 +1330,12 @@ userdb_begin(const char *dir, struct userdb_txn **tp)
 		if (rc == 0)
 			rc = userdb_txn_push(t, &u);
 	}
+	for (size_t k = 0; rc == 0 && k < t->nstamp; k++)
+		t->r[t->stamp[k]].last_seen = t->stamp_at[k];
 	if (rc == 0)
 		rc = userdb_tabs_build(t);
-	if (rc != 0)
-		goto fail;
-	*tp = t;
-	return 0;
-fail:
-	userdb_abort(&t);
+	if (rc == 0)
+		t->loaded = true;
 	return rc;
 }
 
@@ -1266,11 +1352,14 @@ userdb_txn_etc(struct userdb_txn *t)
 
 	if (t->etc_loaded)
 		return 0;
-	rc = userdb_etc_ivs(&t->etc);
+	/* /etc/passwd and /etc/group read once: their numbers, then a
+	 * copy of them with the subordinate ranges for the allocator */
+	rc = userdb_etc_ids(&t->etcsorted);
+	for (size_t i = 0; rc == 0 && i < t->etcsorted.n; i++)
+		rc = userdb_iv_add(&t->etc, t->etcsorted.v[i].lo,
+		    t->etcsorted.v[i].hi);
 	if (rc == 0)
-		rc = userdb_etc_scan("/etc/passwd", 2, 3, false, &t->etcsorted);
-	if (rc == 0)
-		rc = userdb_etc_scan("/etc/group", 2, 0, false, &t->etcsorted);
+		rc = userdb_etc_subids(&t->etc);
 	if (rc != 0)
 		return rc;
 	qsort(t->etcsorted.v, t->etcsorted.n, sizeof(*t->etcsorted.v), userdb_iv_cmp);
@@ -1287,7 +1376,9 @@ userdb_txn_next_uid(struct userdb_txn *t, const struct userdb_settings *s,
 
 	if (!userdb_range_ok(s->uid_min, s->uid_max))
 		return USERDB_E_RANGE;
-	rc = userdb_txn_etc(t);
+	rc = userdb_txn_load(t);
+	if (rc == 0)
+		rc = userdb_txn_etc(t);
 	for (size_t i = 0; rc == 0 && i < t->etc.n; i++)
 		rc = userdb_iv_add(&ivs, t->etc.v[i].lo, t->etc.v[i].hi);
 	for (size_t i = 0; rc == 0 && i < t->n; i++) {
@@ -1319,6 +1410,9 @@ userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n)
 	    !userdb_ident_ok(n->issuer) || !userdb_ident_ok(n->sub) ||
 	    n->ngroups > USERDB_GROUPS_MAX || (n->ngroups > 0 && n->groups == NULL))
 		return USERDB_E_INVALID;
+	rc = userdb_txn_load(t);
+	if (rc != 0)
+		return rc;
 	if (userdb_txn_find_name(t, n->name) >= 0)
 		return USERDB_E_NAME_TAKEN;
 	if (userdb_txn_find_sub(t, n->issuer, n->sub) >= 0)
@@ -1353,6 +1447,7 @@ userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n)
 	rc = userdb_txn_push(t, &u);
 	if (rc != 0)
 		return rc;
+	t->changed = true;
 	if (t->n * 2 + 2 > t->byname.mask + 1)
 		return userdb_tabs_build(t);
 	userdb_tab_put(&t->byuid, userdb_hash_uid(n->uid), t->n - 1);
@@ -1361,17 +1456,73 @@ userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n)
 	return 0;
 }
 
+/* Note a new last_seen of the record at file index i for an in-place
+ * write; past UDB_STAMP_MAX records (or a record not in the file) the
+ * whole file is written instead.  0 or userdb_txn_load's code. */
+static int
+userdb_txn_stamp(struct userdb_txn *t, size_t i, int64_t now)
+{
+	int rc;
+
+	for (size_t k = 0; k < t->nstamp; k++) {
+		if (t->stamp[k] == i) {
+			t->stamp_at[k] = now;
+			goto out;
+		}
+	}
+	if (t->nstamp < UDB_STAMP_MAX && i < userdb_count(t->db)) {
+		t->stamp[t->nstamp] = i;
+		t->stamp_at[t->nstamp++] = now;
+		goto out;
+	}
+	rc = userdb_txn_load(t);
+	if (rc != 0)
+		return rc;
+	t->changed = true;
+out:
+	if (t->loaded)
+		t->r[i].last_seen = now;
+	return 0;
+}
+
+static bool
+userdb_same_groups(const uint32_t *a, size_t na, const uint32_t *b, size_t nb)
+{
+	return na == nb && (na == 0 || memcmp(a, b, na * sizeof(*a)) == 0);
+}
+
 int
 userdb_txn_touch(struct userdb_txn *t, const char *name, int64_t now,
     const uint32_t *groups, size_t ngroups)
 {
-	long i = userdb_txn_find_name(t, name);
 	uint32_t *g = NULL;
+	long i;
+	int rc;
 
+	if (!t->loaded) {
+		/* Only the time (the same groups): a stamp, nothing copied */
+		struct userdb_user u;
+		size_t at = 0;
+
+		rc = userdb_by_name_at(t->db, name, &u, &at);
+		if (rc != 0)
+			return rc == USERDB_E_CORRUPT ? rc : USERDB_E_NOTFOUND;
+		if (ngroups > USERDB_GROUPS_MAX || (ngroups > 0 && groups == NULL))
+			return USERDB_E_INVALID;
+		if (userdb_same_groups(u.groups, u.ngroups, groups, ngroups))
+			return userdb_txn_stamp(t, at, now);
+		rc = userdb_txn_load(t);
+		if (rc != 0)
+			return rc;
+	}
+	i = userdb_txn_find_name(t, name);
 	if (i < 0)
 		return USERDB_E_NOTFOUND;
 	if (ngroups > USERDB_GROUPS_MAX || (ngroups > 0 && groups == NULL))
 		return USERDB_E_INVALID;
+	if (userdb_same_groups(t->r[i].groups, t->r[i].ngroups, groups, ngroups))
+		return userdb_txn_stamp(t, (size_t)i, now);
+	t->changed = true;
 	if (ngroups > 0) {
 		g = malloc(ngroups * sizeof(*g));
 		if (g == NULL)
@@ -1388,10 +1539,15 @@ userdb_txn_touch(struct userdb_txn *t, const char *name, int64_t now,
 int
 userdb_txn_lock(struct userdb_txn *t, const char *name, bool locked)
 {
-	long i = userdb_txn_find_name(t, name);
+	long i;
+	int rc = userdb_txn_load(t);
 
+	if (rc != 0)
+		return rc;
+	i = userdb_txn_find_name(t, name);
 	if (i < 0)
 		return USERDB_E_NOTFOUND;
+	t->changed = true;
 	if (locked)
 		t->r[i].flags |= USERDB_LOCKED;
 	else
@@ -1402,10 +1558,15 @@ userdb_txn_lock(struct userdb_txn *t, const char *name, bool locked)
 int
 userdb_txn_remove(struct userdb_txn *t, const char *name, int64_t now)
 {
-	long i = userdb_txn_find_name(t, name);
+	long i;
+	int rc = userdb_txn_load(t);
 
+	if (rc != 0)
+		return rc;
+	i = userdb_txn_find_name(t, name);
 	if (i < 0)
 		return USERDB_E_NOTFOUND;
+	t->changed = true;
 	t->r[i].flags |= USERDB_TOMBSTONE;
 	t->r[i].last_seen = now;
 	free(t->r[i].groups);
@@ -1604,6 +1765,73 @@ out:
 	return rc;
 }
 
+/*
+ * A transaction that only moved last_seen of records already in the file
+ * (a repeat login with the same groups): store each new time into the
+ * live users.db in place, one aligned 8-byte store through a shared
+ * mapping, and msync it.  A reader maps the same page-cache page, so it
+ * sees the old or the new time, never a mix, and nothing else of the
+ * file changes (generation included).  Runs under the exclusive lock:
+ * no writer replaces the file meanwhile; the opened file must still be
+ * the snapshot's inode, root's and closed to others' writes.  0 when
+ * written; 1 when it cannot be done this way (the caller writes the
+ * whole file instead, which holds every stamp too).
+ */
+static int
+userdb_stamp_in_place(const struct userdb_txn *t)
+{
+	const struct userdb *db = t->db;
+	char path[PATH_MAX];
+	struct stat st;
+	long pg = sysconf(_SC_PAGESIZE);
+	int fd, rc = 0;
+
+	if (!UDB_STAMP_IN_PLACE || db->hdr == NULL || pg <= 0 ||
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", t->dir,
+	    USERDB_DB_NAME) >= sizeof(path))
+		return 1;
+	for (size_t k = 0; k < t->nstamp; k++) {
+		size_t off = db->hdr->rec_off + t->stamp[k] * sizeof(struct udb_rec) +
+		    offsetof(struct udb_rec, last_seen);
+
+		if (t->stamp[k] >= db->hdr->nrec || off % 8 != 0 ||
+		    off + 8 > db->size)
+			return 1;
+	}
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022) != 0 || st.st_dev != db->dev ||
+	    st.st_ino != db->ino || (uint64_t)st.st_size != db->size) {
+		close(fd);
+		return 1;
+	}
+	for (size_t k = 0; k < t->nstamp && rc == 0; k++) {
+		size_t i = t->stamp[k];
+		size_t off = db->hdr->rec_off + i * sizeof(struct udb_rec) +
+		    offsetof(struct udb_rec, last_seen);
+		size_t base = off - off % (size_t)pg, len = off + 8 - base;
+		unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, (off_t)base);
+
+		if (m == MAP_FAILED) {
+			rc = 1;
+			break;
+		}
+#if UDB_STAMP_IN_PLACE
+		__atomic_store_n((int64_t *)(void *)(m + (off - base)),
+		    t->stamp_at[k], __ATOMIC_RELAXED);
+#endif
+		/* not on disk: the whole file then (it holds every stamp) */
+		if (msync(m, len, MS_SYNC) != 0)
+			rc = 1;
+		munmap(m, len);
+	}
+	close(fd);
+	return rc;
+}
+
 int
 userdb_commit(struct userdb_txn **tp)
 {
@@ -1613,7 +1841,16 @@ userdb_commit(struct userdb_txn **tp)
 	size_t done = 0;
 	int fd = -1, dfd, rc;
 
-	rc = userdb_serialise(t, &img);
+	if (!t->changed && t->nstamp > 0) {
+		rc = userdb_stamp_in_place(t);
+		if (rc <= 0) {
+			userdb_abort(tp);
+			return rc;
+		}
+	}
+	rc = userdb_txn_load(t);
+	if (rc == 0)
+		rc = userdb_serialise(t, &img);
 	if (rc != 0)
 		goto out;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", t->dir,

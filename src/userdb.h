@@ -44,6 +44,18 @@
  * lives until it is unmapped).  A reader holds no lock and no shared
  * state, so threads and forked children are safe.
  *
+ * One exception to the whole-file rule: a transaction whose only change
+ * is last_seen of records already in the file (a repeat login whose
+ * mapped groups did not change) stores the new times into the live file
+ * in place, under the same lock: one aligned 8-byte store per record
+ * through a shared mapping, then msync.  Readers load last_seen with one
+ * aligned load, so they see the old time or the new one, never a mix;
+ * nothing else in the file changes (not the generation, not the inode;
+ * the mtime does).  So a login still records exactly when it was seen
+ * (provision_max_age counts from it) without writing the whole file.
+ * (On a target without lock-free 64-bit atomics such a commit writes
+ * the whole file as any other.)
+ *
  * ------------------------------------------------------------------ records
  * name (the PAM user name after username_format is undone), uid, gid
  * (== uid: the private group, same name as the user, no members), gecos,
@@ -282,7 +294,10 @@ struct userdb_txn;   /* the exclusive lock + an in-memory copy */
 
 /*
  * Take the exclusive lock (waiting for it) and load dir/users.db (dir
- * NULL: userdb_dir()), creating dir (0755, root) when missing.  Only
+ * NULL: userdb_dir()), creating dir (0755, root) when missing.  Every
+ * record is checked here (USERDB_E_CORRUPT); they are copied into memory
+ * only by the first change that needs them (a touch that keeps the
+ * groups does not).  Only
  * root: USERDB_E_UNSAFE when not euid 0, or when dir is not a root-owned
  * directory closed to writes by group/others.  End with userdb_commit or
  * userdb_abort; both release the lock and free t.
@@ -324,7 +339,9 @@ struct userdb_new {
  */
 int userdb_txn_add(struct userdb_txn *t, const struct userdb_new *n);
 /* last_seen = now and the supplementary GIDs replaced (live record).
- * 0, USERDB_E_NOTFOUND, USERDB_E_INVALID (too many groups). */
+ * The same GIDs in the same order leave only the time to write (see
+ * userdb_commit).  0, USERDB_E_NOTFOUND, USERDB_E_INVALID (too many
+ * groups). */
 int userdb_txn_touch(struct userdb_txn *t, const char *name, int64_t now,
     const uint32_t *groups, size_t ngroups);
 /* Set or clear USERDB_LOCKED.  0 or USERDB_E_NOTFOUND. */
@@ -335,8 +352,12 @@ int userdb_txn_remove(struct userdb_txn *t, const char *name, int64_t now);
 /*
  * Write the new file (0644) beside users.db, fsync, rename over it,
  * fsync the directory; generation + 1.  A commit with no change still
- * writes.  Frees t in every case.  0 or USERDB_E_IO/NOMEM (the old file
- * is then untouched).
+ * writes.  A commit whose only changes are touches that kept the groups
+ * (at most 8 records, all already in the file) stores the new last_seen
+ * values in place instead ("Consistency" above): same inode, same
+ * generation; it falls back to the whole file when that cannot be done.
+ * Frees t in every case.  0 or USERDB_E_IO/NOMEM (the old file is then
+ * untouched).
  */
 int userdb_commit(struct userdb_txn **t);
 void userdb_abort(struct userdb_txn **t);

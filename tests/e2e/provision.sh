@@ -200,8 +200,17 @@ like "$(prov_line "$A")" "provision user=$A provisioned=$UMIN gid=$UMIN groups=$
 	"  logged: provision user=... provisioned=UID ... sub=..."
 like "$(grep "session user=$A " "$OA2_LOG_CAPTURE" | tail -1)" "result=created uid=$UMIN mode=0700" "  logged: the home was created at the first session"
 
+# A repeat login that keeps the groups stamps the time in place: the
+# same users.db (inode), a later "last seen".
+DB=/var/lib/pam_oauth2-nss/users.db
+db_ino=$(stat -c %i "$DB")
+seen() { "$CTL" user show "$A" | sed -n 's/^last seen: //p'; }
+seen0=$(seen)
+sleep 1
 ssh_pw keyboard-interactive "$A" "$A_PW"
 is "$RC/$(field U)/$(field GS)" "0/$A_UID/$A,$GRP" "ssh keyboard-interactive, another connection: the same UID and groups"
+is "$(stat -c %i "$DB")" "$db_ino" "  the repeat login did not replace users.db (same inode: last seen stamped in place)"
+ok "$([ -n "$seen0" ] && [ "$(seen)" \> "$seen0" ]; echo $?)" "  and moved its last seen ($seen0 -> $(seen))"
 like "$(sshd_said "$A")" "Accepted keyboard-interactive/pam for $A" "  (sshd accepted keyboard-interactive)"
 is "$(getent passwd "$A")" "$A:*:$A_UID:$A_UID::$TESTTMP/home/$A:/bin/sh" "getent passwd $A: the record"
 like "$(getent group "$A")" "^$A:[^:]*:$A_UID:\$" "getent group $A: the private group, same number, no members"

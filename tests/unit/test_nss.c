@@ -46,6 +46,22 @@ enum nss_status _nss_oauth2_initgroups_dyn(const char *, gid_t, long int *,
 
 #define A USERDB_UID_MIN_DEFAULT
 
+/* The settings reads of the module: userdb_settings_load is wrapped at
+ * link time (-Wl,--wrap, Makefile.am) to count them. */
+static volatile long conf_loads;
+int __real_userdb_settings_load(const char *, struct userdb_settings *,
+    char *, size_t);
+int __wrap_userdb_settings_load(const char *, struct userdb_settings *,
+    char *, size_t);
+
+int
+__wrap_userdb_settings_load(const char *path, struct userdb_settings *s,
+    char *err, size_t errlen)
+{
+	__atomic_add_fetch(&conf_loads, 1, __ATOMIC_RELAXED);
+	return __real_userdb_settings_load(path, s, err, errlen);
+}
+
 static char scratch[] = "/tmp/oa2-test-nss.XXXXXX";
 static char dbdir[128], conf[128];
 
@@ -432,6 +448,160 @@ test_placeholder(void)
 	remove_user("new2");
 }
 
+/* ---------------------------------------------------------------- settings cache */
+
+static volatile int conf_stop;
+static long conf_wrong[4], conf_done[4];
+
+static void *
+conf_reader(void *arg)
+{
+	long i = (long)arg;
+	char buf[1024], name[32];
+
+	for (int k = 0; !conf_stop; k++) {
+		struct passwd pw;
+
+		snprintf(name, sizeof(name), "th%ld-%d", i, k % 50);
+		if (!placeholder_of(name, &pw, buf, sizeof(buf)) ||
+		    strcmp(pw.pw_name, name) != 0 || pw.pw_uid == 0)
+			conf_wrong[i]++;
+		conf_done[i]++;
+	}
+	return NULL;
+}
+
+/* The settings file is read once per version of it (its lstat: device,
+ * inode, size, times, mode, owner), not at each missed getpwnam. */
+static void
+test_conf_cache(void)
+{
+	char buf[1024], exe[PATH_MAX], text[PATH_MAX + 200];
+	struct passwd pw;
+	pthread_t th[4];
+	long before, bad = 0, total = 0;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		printf("Bail out! readlink /proc/self/exe\n");
+		exit(1);
+	}
+	exe[n] = '\0';
+	snprintf(text, sizeof(text), "provision_names = cache* th*\n"
+	    "placeholder_programs = %s\n", exe);
+	write_conf(text);
+	/* a file changed in the last 2 s is read again at each miss (an
+	 * edit within one timestamp tick would not change the key) */
+	before = conf_loads;
+	ok(placeholder_of("cache0a", &pw, buf, sizeof(buf)) &&
+	    placeholder_of("cache0b", &pw, buf, sizeof(buf)),
+	    "a fresh file: placeholders");
+	is_int(conf_loads - before, 2, "a file changed just now is not kept: read twice");
+	sleep(3);
+	before = conf_loads;
+	ok(placeholder_of("cache1", &pw, buf, sizeof(buf)), "cache1: a placeholder");
+	ok(placeholder_of("cache2", &pw, buf, sizeof(buf)), "cache2: a placeholder");
+	ok(placeholder_of("cache3", &pw, buf, sizeof(buf)), "cache3: a placeholder");
+	ok(!placeholder_of("other1", &pw, buf, sizeof(buf)), "other1: none (no match)");
+	is_int(conf_loads - before, 1, "four misses, one read of the settings");
+
+	/* a forked child inherits the settings and their mutex */
+	{
+		pid_t pid = fork();
+		int status = 0;
+
+		if (pid == 0) {
+			long b = conf_loads;
+			bool got = placeholder_of("cache4", &pw, buf, sizeof(buf));
+
+			_exit(got && conf_loads == b ? 0 : 1);
+		}
+		waitpid(pid, &status, 0);
+		is_int(WIFEXITED(status) ? WEXITSTATUS(status) : 99, 0,
+		    "a forked child: a placeholder, nothing read");
+	}
+
+	/* a new content is seen at once */
+	snprintf(text, sizeof(text), "provision_names = other* th*\n"
+	    "placeholder_programs = %s\n", exe);
+	write_conf(text);
+	before = conf_loads;
+	ok(!placeholder_of("cache5", &pw, buf, sizeof(buf)), "changed file: cache5 none");
+	ok(placeholder_of("other2", &pw, buf, sizeof(buf)), "changed file: other2 served");
+	is_int(conf_loads - before, 2, "read again (new key, still fresh)");
+	sleep(3);
+	before = conf_loads;
+	ok(placeholder_of("other3", &pw, buf, sizeof(buf)) &&
+	    placeholder_of("other4", &pw, buf, sizeof(buf)), "other3, other4 served");
+	is_int(conf_loads - before, 1, "then kept: one read");
+	/* a chmod that makes it unsafe changes mode and ctime: read again */
+	chmod(conf, 0664);
+	before = conf_loads;
+	ok(!placeholder_of("other5", &pw, buf, sizeof(buf)), "group-writable conf: none");
+	is_int(conf_loads - before, 1, "the chmod made it read again");
+	chmod(conf, 0644);
+	ok(placeholder_of("other6", &pw, buf, sizeof(buf)), "0644 again: served");
+	/* a link in its place (same target inode) is a new key, refused */
+	{
+		char real[200];
+
+		snprintf(real, sizeof(real), "%s.real", conf);
+		if (rename(conf, real) != 0 || symlink(real, conf) != 0) {
+			printf("Bail out! symlink\n");
+			exit(1);
+		}
+		ok(!placeholder_of("other7", &pw, buf, sizeof(buf)),
+		    "a symbolic link in its place: none");
+		unlink(conf);
+		rename(real, conf);
+	}
+	/* gone: all defaults, no placeholder */
+	{
+		char away[200];
+
+		snprintf(away, sizeof(away), "%s.away", conf);
+		rename(conf, away);
+		ok(!placeholder_of("other8", &pw, buf, sizeof(buf)), "no file: none");
+		rename(away, conf);
+	}
+
+	/* four threads miss at once while the file is replaced ten times,
+	 * then while it stays: fresh versions read at each miss, then one
+	 * kept (installed by whichever thread gets there, shared by all) */
+	conf_stop = 0;
+	for (long i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, conf_reader, (void *)i);
+	for (int k = 0; k < 10; k++) {
+		char tmp[200];
+		FILE *f;
+
+		snprintf(tmp, sizeof(tmp), "%s.new", conf);
+		f = fopen(tmp, "w");
+		if (f == NULL)
+			break;
+		fprintf(f, "provision_names = th* other%d*\nplaceholder_programs = %s\n",
+		    k, exe);
+		fclose(f);
+		chmod(tmp, 0644);
+		rename(tmp, conf);
+		usleep(100000);
+	}
+	usleep(3000000);
+	before = conf_loads;
+	usleep(300000);
+	conf_stop = 1;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		bad += conf_wrong[i];
+		total += conf_done[i];
+	}
+	is_int(bad, 0, "4 threads' misses (%ld) while the file was replaced 10 times, "
+	    "then kept: all served", total);
+	is_int(conf_loads - before, 0, "  at the end, reading nothing (the kept version)");
+	write_conf("# no placeholders\n");
+}
+
 /* ---------------------------------------------------------------- concurrency */
 
 static volatile int stop;
@@ -541,7 +711,8 @@ test_concurrent(void)
 		bad += wrong[i];
 	}
 	is_int(WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 99, 0,
-	    "the writer replaced the database 120 times");
+	    "the writer made 120 commits (60 new users: a new file each; "
+	    "60 touches of bob: in place after the first)");
 	is_int(bad, 0, "%ld lookups in 4 threads during the replacements, all right", total);
 	ok(total > 300, "the threads did look up (%ld)", total);
 	is_int(WIFEXITED(status) ? WEXITSTATUS(status) : 99, 0,
@@ -600,6 +771,7 @@ main(void)
 	test_enumeration();
 	test_unsafe();
 	test_placeholder();
+	test_conf_cache();
 	test_concurrent();
 	return tap_done();
 }

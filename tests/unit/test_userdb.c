@@ -575,6 +575,135 @@ test_concurrent(void)
 	}
 }
 
+/* A repeat login that keeps the groups writes only last_seen, in place:
+ * same inode, same generation, and a snapshot mapped before sees the
+ * new time; a change of the groups (or anything else) replaces the file. */
+static void
+test_stamp(void)
+{
+	struct userdb_txn *t = NULL;
+	struct userdb *db = NULL, *before = NULL;
+	struct userdb_user u;
+	struct userdb_new n;
+	struct stat st0, st1;
+	char dir[160], path[200];
+	uint32_t g[] = { 27, 100 }, g2[] = { 100, 27 };
+
+	snprintf(dir, sizeof(dir), "%s/stampdb", scratch);
+	snprintf(path, sizeof(path), "%s/users.db", dir);
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin");
+	for (uint32_t i = 0; i < 20; i++) {
+		char name[16], sub[16];
+
+		snprintf(name, sizeof(name), "s%u", i);
+		snprintf(sub, sizeof(sub), "sub-s%u", i);
+		n = user(name, sub, A + 100 + i);
+		n.groups = g;
+		n.ngroups = 2;
+		if (userdb_txn_add(t, &n) != 0)
+			break;
+	}
+	is_int(userdb_commit(&t), 0, "stamp: 20 users committed");
+	if (stat(path, &st0) != 0 || userdb_open(dir, &before) != 0) {
+		ok(false, "stamp: stat and open users.db");
+		return;
+	}
+
+	/* the same groups: only the time */
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin 2");
+	is_int(userdb_txn_touch(t, "s7", 5000, g, 2), 0, "touch s7, same groups");
+	is_int(userdb_txn_touch(t, "s12", 5001, g, 2), 0, "touch s12, same groups");
+	is_int(userdb_txn_touch(t, "s7", 5002, g, 2), 0, "touch s7 again");
+	is_int(userdb_commit(&t), 0, "commit of stamps only");
+	ok(stat(path, &st1) == 0 && st1.st_ino == st0.st_ino &&
+	    st1.st_dev == st0.st_dev, "users.db kept its inode (written in place)");
+	ok((st1.st_mode & 07777) == 0644 && st1.st_uid == 0 &&
+	    st1.st_size == st0.st_size, "still root 0644, same size");
+	is_int(userdb_generation(before), 1, "generation unchanged");
+	ok(userdb_by_name(before, "s7", &u) == 0 && u.last_seen == 5002 &&
+	    u.ngroups == 2 && u.groups[0] == 27 && u.groups[1] == 100,
+	    "a snapshot mapped before sees s7's new time (and its groups)");
+	ok(userdb_by_name(before, "s12", &u) == 0 && u.last_seen == 5001,
+	    "and s12's");
+	ok(userdb_by_name(before, "s8", &u) == 0 && u.last_seen == 1000 &&
+	    u.created == 1000, "a neighbour untouched");
+	is_int(userdb_open(dir, &db), 0, "reopen");
+	ok(userdb_by_name(db, "s7", &u) == 0 && u.last_seen == 5002,
+	    "a new snapshot sees it too");
+	userdb_close(&db);
+
+	/* the same GIDs in another order, or other GIDs: a new file */
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin 3");
+	is_int(userdb_txn_touch(t, "s7", 6000, g2, 2), 0, "touch s7, groups reordered");
+	is_int(userdb_commit(&t), 0, "commit of a group change");
+	ok(stat(path, &st1) == 0 && st1.st_ino != st0.st_ino,
+	    "a group change replaces the file (new inode)");
+	is_int(userdb_open(dir, &db), 0, "reopen 2");
+	is_int(userdb_generation(db), 2, "generation 2");
+	ok(userdb_by_name(db, "s7", &u) == 0 && u.last_seen == 6000 &&
+	    u.groups[0] == 100, "new groups and time");
+	ok(userdb_by_name(db, "s12", &u) == 0 && u.last_seen == 5001,
+	    "the in-place stamp survived the rewrite");
+	ok(userdb_by_name(before, "s7", &u) == 0 && u.last_seen == 5002,
+	    "the old snapshot keeps the old file");
+	userdb_close(&before);
+	userdb_close(&db);
+
+	/* a stamp beside another change: one new file with both */
+	if (stat(path, &st0) != 0)
+		ok(false, "stat");
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin 4");
+	is_int(userdb_txn_touch(t, "s3", 7000, g, 2), 0, "touch s3, same groups");
+	is_int(userdb_txn_lock(t, "s4", true), 0, "lock s4");
+	is_int(userdb_commit(&t), 0, "commit of a stamp and a lock");
+	ok(stat(path, &st1) == 0 && st1.st_ino != st0.st_ino, "replaced");
+	is_int(userdb_open(dir, &db), 0, "reopen 3");
+	ok(userdb_by_name(db, "s3", &u) == 0 && u.last_seen == 7000, "s3 stamped");
+	ok(userdb_by_name(db, "s4", &u) == 0 && (u.flags & USERDB_LOCKED),
+	    "s4 locked");
+	is_int(userdb_generation(db), 3, "generation 3");
+	userdb_close(&db);
+
+	/* more records than one commit stamps in place: the whole file */
+	stat(path, &st0);
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin 5");
+	for (int i = 0; i < 12; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "s%d", i);
+		if (i != 4 && i != 7 && userdb_txn_touch(t, name, 8000 + i, g, 2) != 0)
+			ok(false, "touch %s", name);
+	}
+	is_int(userdb_commit(&t), 0, "commit of 10 stamps");
+	ok(stat(path, &st1) == 0 && st1.st_ino != st0.st_ino,
+	    "10 stamps: a new file");
+	is_int(userdb_open(dir, &db), 0, "reopen 4");
+	ok(userdb_by_name(db, "s11", &u) == 0 && u.last_seen == 8011, "s11 stamped");
+	ok(userdb_by_name(db, "s0", &u) == 0 && u.last_seen == 8000,
+	    "and s0, stamped before the records were copied");
+	userdb_close(&db);
+
+	/* a touch before any copy refuses what it refused after one */
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin 6");
+	is_int(userdb_txn_touch(t, "nobody-here", 9000, g, 2), USERDB_E_NOTFOUND,
+	    "touch of an unknown name: not found");
+	is_int(userdb_txn_remove(t, "s9", 9000), 0, "remove s9");
+	is_int(userdb_commit(&t), 0, "commit");
+	is_int(userdb_begin(dir, &t), 0, "stamp: begin 7");
+	is_int(userdb_txn_touch(t, "s9", 9001, g, 2), USERDB_E_NOTFOUND,
+	    "touch of a tombstone: not found");
+	is_int(userdb_txn_touch(t, "s1", 9001, g, USERDB_GROUPS_MAX + 1),
+	    USERDB_E_INVALID, "too many groups: invalid");
+	n = user("s20", "sub-s20", A + 200);
+	is_int(userdb_txn_touch(t, "s1", 9002, g, 2), 0, "touch s1, same groups");
+	is_int(userdb_txn_add(t, &n), 0, "then add s20 in the same transaction");
+	is_int(userdb_commit(&t), 0, "commit");
+	is_int(userdb_open(dir, &db), 0, "reopen 5");
+	ok(userdb_by_name(db, "s1", &u) == 0 && u.last_seen == 9002 &&
+	    userdb_by_name(db, "s20", &u) == 0, "both kept");
+	userdb_close(&db);
+}
+
 int
 main(void)
 {
@@ -611,6 +740,7 @@ main(void)
 	test_settings();
 	test_names();
 	test_roundtrip();
+	test_stamp();
 	test_identity();
 	test_allocator();
 	test_corrupt();
