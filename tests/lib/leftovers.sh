@@ -10,6 +10,15 @@
 # the machine's state.
 set -u
 
+# Never while a test script runs (its accounts are not leftovers): the
+# suite's lock, as tests/lib/common.sh takes it.
+if [ -z "${OA2_TEST_LOCKED:-}" ]; then
+	export OA2_TEST_LOCKED=1
+	lock=/run/lock/oa2-tests.lock
+	[ -d /run/lock ] || lock=/run/oa2-tests.lock
+	exec flock -o -w 1800 "$lock" bash "$0" "$@"
+fi
+
 while IFS=: read -r name _ _ _ _ home _; do
 	case "$name" in oa2*) ;; *) continue ;; esac
 	case "$home" in /nonexistent | /tmp/*) ;; *) continue ;; esac
