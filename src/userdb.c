@@ -1213,8 +1213,17 @@ userdb_dir_ok(const char *dir)
 	struct stat st;
 
 	if (lstat(dir, &st) != 0) {
-		if (errno != ENOENT || mkdir(dir, 0755) != 0 || chmod(dir, 0755) != 0 ||
-		    lstat(dir, &st) != 0)
+		if (errno != ENOENT)
+			return USERDB_E_IO;
+		/* Two first writers may race here: EEXIST is the other one's
+		 * directory, checked below like any other. */
+		if (mkdir(dir, 0755) == 0) {
+			if (chmod(dir, 0755) != 0)
+				return USERDB_E_IO;
+		} else if (errno != EEXIST) {
+			return USERDB_E_IO;
+		}
+		if (lstat(dir, &st) != 0)
 			return USERDB_E_IO;
 	}
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) != 0)

@@ -473,6 +473,49 @@ test_non_root(void)
 	    "an ordinary user reads the db but cannot begin a write");
 }
 
+/* The first writers of a machine race to create the directory: every one
+ * of them must get it (a lost mkdir race was an I/O error). */
+static void
+test_first_begin_race(void)
+{
+	int lost = 0, rounds = 150;
+
+	for (int r = 0; r < rounds; r++) {
+		char d[256];
+		int go[2], status;
+		pid_t kids[4];
+
+		snprintf(d, sizeof(d), "%s/race-%d", scratch, r);
+		if (pipe(go) != 0) {
+			printf("Bail out! pipe\n");
+			return;
+		}
+		for (int k = 0; k < 4; k++) {
+			kids[k] = fork();
+			if (kids[k] == 0) {
+				struct userdb_txn *t = NULL;
+				char c;
+
+				close(go[1]);
+				/* all four wait for the same byte-less EOF */
+				(void)read(go[0], &c, 1);
+				if (userdb_begin(d, &t) != 0)
+					_exit(1);
+				userdb_abort(&t);
+				_exit(0);
+			}
+		}
+		close(go[0]);
+		close(go[1]);
+		for (int k = 0; k < 4; k++) {
+			waitpid(kids[k], &status, 0);
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				lost++;
+		}
+	}
+	is_int(lost, 0, "4 first writers x %d fresh directories: every begin succeeded", rounds);
+}
+
 #define WRITERS 4
 #define PER_WRITER 25
 
@@ -745,6 +788,7 @@ main(void)
 	test_allocator();
 	test_corrupt();
 	test_non_root();
+	test_first_begin_race();
 	test_concurrent();
 	return tap_done();
 }
