@@ -6,9 +6,11 @@
 # made by pam_oauth2ctl keygen and registered from its output; a wrong key and an
 # expired assertion refused by it; then the mock IdP for what a real
 # provider cannot be made to do on demand (a replayed jti) and to read the
-# assertion the module sent; a key file with unsafe permissions or that
+# assertion the module sent, and to put a device endpoint on another
+# origin (no assertion sent there); a key file with unsafe permissions or that
 # does not fit the algorithm is a configuration error (PAM_SERVICE_ERR)
-# with nothing sent; neither the key nor an assertion reaches syslog.
+# with nothing sent; neither the key nor an assertion reaches syslog, and
+# neither the key nor the assertion's signature stays in freed memory.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/op.sh"
 
