@@ -630,8 +630,8 @@ sign(const struct asrt_key *k, const char *input, unsigned char **sig,
 		raw = NULL;
 		len = cap = 2 * ASRT_ES256_COORD;
 	}
-	/* EVP_DigestSign may write fewer bytes than it first asked for
-	 * (DER ECDSA): clear the rest, so *siglen covers the whole block. */
+	/* Should EVP_DigestSign have written fewer bytes than it asked
+	 * room for, clear the rest: the caller clears *siglen bytes. */
 	if (len < cap)
 		secret_wipe(buf + len, cap - len);
 	*sig = buf;
