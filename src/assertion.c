@@ -317,15 +317,83 @@ asrt_key_free(struct asrt_key **k)
 	*k = NULL;
 }
 
+/*
+ * The certificates after the first in bio: the chain up to (not
+ * necessarily including) a CA the provider trusts (RFC 8446 §4.4.2, RFC
+ * 5246 §7.4.2).  Returns 0 with *out (NULL when there are none), or
+ * OA2_ERR_CONFIG with a line in err, or OA2_ERR_NOMEM.
+ */
+static int
+read_chain(BIO *bio, time_t now, const char *what, STACK_OF(X509) **out,
+    char *err, size_t errlen)
+{
+	STACK_OF(X509) *chain = NULL;
+	X509 *x = NULL;
+	char msg[96];
+	unsigned long e;
+	int n = 0, rc = OA2_ERR_CONFIG;
+
+	*out = NULL;
+	ERR_clear_error();
+	for (;;) {
+		x = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
+		if (x == NULL)
+			break;
+		n++;
+		if (n > ASRT_CHAIN_MAX) {
+			snprintf(msg, sizeof(msg), "more than %d certificates "
+			    "after the client's", ASRT_CHAIN_MAX);
+			fail(err, errlen, what, msg);
+			goto out;
+		}
+		if (X509_cmp_time(X509_get0_notAfter(x), &now) <= 0) {
+			snprintf(msg, sizeof(msg), "certificate %d of the file "
+			    "(the chain) has expired", n + 1);
+			fail(err, errlen, what, msg);
+			goto out;
+		}
+		if (chain == NULL && (chain = sk_X509_new_null()) == NULL) {
+			rc = OA2_ERR_NOMEM;
+			goto out;
+		}
+		if (sk_X509_push(chain, x) <= 0) {
+			rc = OA2_ERR_NOMEM;
+			goto out;
+		}
+		x = NULL;
+	}
+	/* The end of the file is "no start line"; anything else is a
+	 * damaged certificate. */
+	e = ERR_peek_last_error();
+	if (e != 0 && !(ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)) {
+		snprintf(msg, sizeof(msg), "certificate %d of the file (the "
+		    "chain) is not a PEM certificate", n + 2);
+		fail(err, errlen, what, msg);
+		goto out;
+	}
+	*out = chain;
+	chain = NULL;
+	rc = 0;
+out:
+	ERR_clear_error();
+	X509_free(x);
+	sk_X509_pop_free(chain, X509_free);
+	return rc;
+}
+
 int
 asrt_cert_parse(const char *pem, size_t len, const struct asrt_key *k,
-    time_t now, const char *what, void **cert, char *err, size_t errlen)
+    time_t now, const char *what, void **cert, void **chain, char *err,
+    size_t errlen)
 {
 	BIO *bio = NULL;
 	X509 *x = NULL;
+	STACK_OF(X509) *rest = NULL;
 	int rc = OA2_ERR_CONFIG;
 
 	*cert = NULL;
+	*chain = NULL;
 	if (len > (size_t)0x7fffffff)
 		return fail(err, errlen, what, "too large");
 	bio = BIO_new_mem_buf(pem, (int)len);
@@ -342,9 +410,10 @@ asrt_cert_parse(const char *pem, size_t len, const struct asrt_key *k,
 	else if (X509_cmp_time(X509_get0_notBefore(x), &now) > 0)
 		fail(err, errlen, what, "is not valid yet");
 	else
-		rc = 0;
+		rc = read_chain(bio, now, what, &rest, err, errlen);
 	if (rc == 0) {
 		*cert = x;
+		*chain = rest;
 		x = NULL;
 	}
 	ERR_clear_error();
@@ -354,12 +423,16 @@ asrt_cert_parse(const char *pem, size_t len, const struct asrt_key *k,
 }
 
 void
-asrt_cert_free(void **cert)
+asrt_cert_free(void **cert, void **chain)
 {
-	if (cert == NULL || *cert == NULL)
-		return;
-	X509_free(*cert);
-	*cert = NULL;
+	if (cert != NULL && *cert != NULL) {
+		X509_free(*cert);
+		*cert = NULL;
+	}
+	if (chain != NULL && *chain != NULL) {
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+	}
 }
 
 void *
@@ -493,7 +566,12 @@ der_to_raw(const unsigned char *der, size_t derlen,
 	return rc;
 }
 
-/* Sign input with k; *sig (OPENSSL_free) in JWS form. */
+/*
+ * Sign input with k; *sig in JWS form, *siglen bytes.  The signature is
+ * the part of the assertion no one else can make: every buffer that held
+ * it is cleared when freed, and so must the caller's
+ * (OPENSSL_clear_free(*sig, *siglen)).
+ */
 static int
 sign(const struct asrt_key *k, const char *input, unsigned char **sig,
     size_t *siglen)
@@ -501,7 +579,7 @@ sign(const struct asrt_key *k, const char *input, unsigned char **sig,
 	EVP_MD_CTX *md = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
 	unsigned char *buf = NULL, *raw = NULL;
-	size_t len = 0;
+	size_t len = 0, cap = 0;
 	int rc = OA2_ERR_NOMEM;
 
 	*sig = NULL;
@@ -535,6 +613,7 @@ sign(const struct asrt_key *k, const char *input, unsigned char **sig,
 		rc = OA2_ERR_NOMEM;
 		goto out;
 	}
+	cap = len;
 	if (EVP_DigestSign(md, buf, &len, (const unsigned char *)input,
 	    strlen(input)) != 1)
 		goto out;
@@ -546,11 +625,15 @@ sign(const struct asrt_key *k, const char *input, unsigned char **sig,
 		}
 		if (der_to_raw(buf, len, raw) != 0)
 			goto out;
-		OPENSSL_free(buf);
+		OPENSSL_clear_free(buf, cap);
 		buf = raw;
 		raw = NULL;
-		len = 2 * ASRT_ES256_COORD;
+		len = cap = 2 * ASRT_ES256_COORD;
 	}
+	/* Should EVP_DigestSign have written fewer bytes than it asked
+	 * room for, clear the rest: the caller clears *siglen bytes. */
+	if (len < cap)
+		secret_wipe(buf + len, cap - len);
 	*sig = buf;
 	*siglen = len;
 	buf = NULL;
@@ -559,8 +642,8 @@ out:
 	if (rc != 0)
 		ERR_clear_error();
 	EVP_MD_CTX_free(md);
-	OPENSSL_free(buf);
-	OPENSSL_free(raw);
+	OPENSSL_clear_free(buf, cap);
+	OPENSSL_clear_free(raw, 2 * ASRT_ES256_COORD);
 	return rc;
 }
 
@@ -594,6 +677,6 @@ asrt_make(const struct asrt_key *k, const char *kid,
 out:
 	secret_free(&input);
 	secret_free(&sigb);
-	OPENSSL_free(sig);
+	OPENSSL_clear_free(sig, siglen);
 	return rc;
 }

@@ -5,9 +5,12 @@
  *
  * The only place that parses the client's private key.  A key is parsed
  * once from PEM (no passphrase: an encrypted key is an error, never a
- * prompt) with OpenSSL's secure PEM reader, so no copy of its text or DER
- * is left in freed memory; checked against the algorithm; freed with its
- * private parts cleared (OpenSSL clears them on free).
+ * prompt): the PEM block is decoded here, not by OpenSSL's PEM reader
+ * (whose base64 context is freed uncleared), into a buffer wiped after
+ * d2i has read it, so no copy of its text or DER is left in freed
+ * memory; checked against the algorithm; freed with its private parts
+ * cleared (OpenSSL clears them on free).  The signatures it makes are
+ * cleared when freed too (a signature completes a 60 s credential).
  */
 #ifndef OA2_ASSERTION_H
 #define OA2_ASSERTION_H
@@ -18,6 +21,7 @@
 #define ASRT_LIFETIME 60          /* seconds from iat to exp */
 #define ASRT_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #define ASRT_RSA_MIN_BITS 2048
+#define ASRT_CHAIN_MAX 8          /* certificates after the client's */
 
 struct asrt_key;
 
@@ -43,14 +47,19 @@ void asrt_key_free(struct asrt_key **k);
 
 /*
  * For mutual TLS (RFC 8705 §2): parse the PEM certificate of len bytes
- * and check it is the certificate of key k and valid at now.  Returns 0
- * with *cert (an OpenSSL X509 *, asrt_cert_free), or OA2_ERR_CONFIG with
- * a line in err naming what = the certificate file, or OA2_ERR_NOMEM.
+ * and check it is the certificate of key k and valid at now.  Any
+ * further certificates in pem (at most ASRT_CHAIN_MAX, none expired) are
+ * its chain, sent with it in the handshake: a certificate issued by an
+ * intermediate CA needs them.  Returns 0 with *cert (an OpenSSL X509 *)
+ * and *chain (a STACK_OF(X509) *, NULL when pem holds one certificate),
+ * both freed by asrt_cert_free, or OA2_ERR_CONFIG with a line in err
+ * naming what = the certificate file, or OA2_ERR_NOMEM.
  */
 int asrt_cert_parse(const char *pem, size_t len, const struct asrt_key *k,
-    time_t now, const char *what, void **cert, char *err, size_t errlen);
+    time_t now, const char *what, void **cert, void **chain, char *err,
+    size_t errlen);
 
-void asrt_cert_free(void **cert);
+void asrt_cert_free(void **cert, void **chain);
 
 /* The parsed key as an OpenSSL EVP_PKEY * (for the TLS handshake, http.h);
  * it belongs to k. */

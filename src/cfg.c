@@ -241,7 +241,7 @@ cfg_free(struct cfg **cp)
 	free(c->client_key_id);
 	asrt_key_free(&c->client_key);
 	free(c->client_cert_file);
-	asrt_cert_free(&c->client_cert);
+	asrt_cert_free(&c->client_cert, &c->client_chain);
 	free(c->scope);
 	free(c->username_claim);
 	free(c->username_format);
@@ -715,6 +715,7 @@ cfg_set(struct cfg *c, const char *key, const char *value,
 			return fail(err, errlen,
 			    "%s: client_assertion_aud must be token_endpoint "
 			    "or issuer", origin);
+		c->client_assertion_aud_set = true;
 		return 0;
 	case OPT_GRANTS:
 		if (parse_grants(c, value) != 0)
@@ -1057,9 +1058,10 @@ read_cert_file(struct cfg *c, char *err, size_t errlen)
 	    &len, err, errlen);
 	if (rc != 0)
 		return rc;
-	asrt_cert_free(&c->client_cert);
+	asrt_cert_free(&c->client_cert, &c->client_chain);
 	rc = asrt_cert_parse(buf, len, c->client_key, time(NULL),
-	    c->client_cert_file, &c->client_cert, err, errlen);
+	    c->client_cert_file, &c->client_cert, &c->client_chain, err,
+	    errlen);
 	free(buf);
 	return rc;
 }
@@ -1105,6 +1107,13 @@ finish_client_auth(struct cfg *c, const char *where, char *err,
 		return fail(err, errlen,
 		    "%s: client_secret and client_secret_file both set",
 		    where);
+	/* Like the key files: a key that has no effect with this method is
+	 * a mistake to report, not to ignore. */
+	if (c->client_assertion_aud_set &&
+	    c->client_auth != CFG_AUTH_PRIVATE_KEY_JWT)
+		return fail(err, errlen,
+		    "%s: client_assertion_aud is only used with client_auth = "
+		    "private_key_jwt: remove it or set that method", where);
 	if (c->client_auth == CFG_AUTH_UNSET && (c->client_key_file != NULL ||
 	    c->client_cert_file != NULL))
 		return fail(err, errlen,

@@ -136,9 +136,11 @@ struct cfg {
 	char *client_key_alg;    /* RS256, PS256, ES256, EdDSA; NULL: by key */
 	char *client_key_id;     /* the assertion's "kid" header */
 	enum cfg_assertion_aud client_assertion_aud;
+	bool client_assertion_aud_set; /* given (else the default) */
 	struct asrt_key *client_key; /* parsed client_key_file (cfg_finish) */
 	char *client_cert_file;  /* mutual TLS: the PEM client certificate */
 	void *client_cert;       /* parsed (asrt_cert_parse), for http.h */
+	void *client_chain;      /* the certificates after it, or NULL */
 	char *scope;
 	char *username_claim;
 	char *username_format;

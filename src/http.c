@@ -270,20 +270,28 @@ ssl_ctx_cb(CURL *curl, void *ctx, void *arg)
 
 	SSL_CTX_set_keylog_callback((SSL_CTX *)ctx, NULL);
 	SSL_CTX_set_options((SSL_CTX *)ctx, SSL_OP_CLEANSE_PLAINTEXT);
-	/* RFC 8705 §2: the client certificate and its key, parsed once by
-	 * the configuration (the SSL_CTX takes references). */
+	/* RFC 8705 §2: the client certificate, its chain and its key,
+	 * parsed once by the configuration (the SSL_CTX takes references). */
 	if (h != NULL && h->opts.client_cert != NULL &&
 	    h->opts.client_key != NULL) {
+		STACK_OF(X509) *chain = h->opts.client_chain;
+
 		if (SSL_CTX_use_certificate((SSL_CTX *)ctx,
 		    (X509 *)h->opts.client_cert) != 1 ||
 		    SSL_CTX_use_PrivateKey((SSL_CTX *)ctx,
 		    (EVP_PKEY *)h->opts.client_key) != 1 ||
-		    SSL_CTX_check_private_key((SSL_CTX *)ctx) != 1) {
-			ERR_clear_error();
-			return CURLE_SSL_CERTPROBLEM;
+		    SSL_CTX_check_private_key((SSL_CTX *)ctx) != 1)
+			goto bad;
+		for (int i = 0; chain != NULL && i < sk_X509_num(chain); i++) {
+			if (SSL_CTX_add1_chain_cert((SSL_CTX *)ctx,
+			    sk_X509_value(chain, i)) != 1)
+				goto bad;
 		}
 	}
 	return CURLE_OK;
+bad:
+	ERR_clear_error();
+	return CURLE_SSL_CERTPROBLEM;
 }
 
 int
@@ -624,4 +632,51 @@ out:
 	secret_free(&auth);
 	wipe_slist(hdrs);
 	return rc;
+}
+
+/* One origin part of url (curl_free), or NULL. */
+static char *
+origin_part(CURLU *u, CURLUPart what)
+{
+	char *v = NULL;
+
+	if (curl_url_get(u, what, &v, what == CURLUPART_PORT ?
+	    CURLU_DEFAULT_PORT : 0) != CURLUE_OK)
+		return NULL;
+	return v;
+}
+
+bool
+http_same_origin(const char *a, const char *b)
+{
+	CURLU *ua = NULL, *ub = NULL;
+	char *pa[3] = { NULL, NULL, NULL }, *pb[3] = { NULL, NULL, NULL };
+	static const CURLUPart parts[3] = { CURLUPART_SCHEME, CURLUPART_HOST,
+		CURLUPART_PORT };
+	bool same = false;
+
+	if (a == NULL || b == NULL)
+		return false;
+	ua = curl_url();
+	ub = curl_url();
+	if (ua == NULL || ub == NULL ||
+	    curl_url_set(ua, CURLUPART_URL, a, 0) != CURLUE_OK ||
+	    curl_url_set(ub, CURLUPART_URL, b, 0) != CURLUE_OK)
+		goto out;
+	same = true;
+	for (int i = 0; i < 3; i++) {
+		pa[i] = origin_part(ua, parts[i]);
+		pb[i] = origin_part(ub, parts[i]);
+		if (pa[i] == NULL || pb[i] == NULL ||
+		    strcasecmp(pa[i], pb[i]) != 0)
+			same = false;
+	}
+out:
+	for (int i = 0; i < 3; i++) {
+		curl_free(pa[i]);
+		curl_free(pb[i]);
+	}
+	curl_url_cleanup(ua);
+	curl_url_cleanup(ub);
+	return same;
 }

@@ -9,6 +9,7 @@
 #ifndef OA2_HTTP_H
 #define OA2_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,8 +28,12 @@ struct http_opts {
 	 * X509 *) and its private key (an EVP_PKEY *), both NULL for none,
 	 * already parsed (assertion.h): they are put on each connection's
 	 * SSL_CTX as they are, so libcurl never parses (or copies) the key.
-	 * They belong to the caller and must outlive the client. */
+	 * client_chain (a STACK_OF(X509) *, may be NULL) is sent after the
+	 * certificate: the intermediate CAs between it and the provider's
+	 * trust anchor.  They belong to the caller and must outlive the
+	 * client. */
 	void *client_cert;
+	void *client_chain;
 	void *client_key;
 };
 
@@ -100,5 +105,12 @@ void http_set_deadline(struct http *h, int64_t deadline_ms);
 
 /* Wipe and free the body; resp may be reused. */
 void http_response_clear(struct http_response *resp);
+
+/*
+ * Do URLs a and b have the same origin (RFC 6454 §4: scheme, host and
+ * port, the scheme's default port when none is given; scheme and host
+ * compared without case)?  False when either does not parse.
+ */
+bool http_same_origin(const char *a, const char *b);
 
 #endif

@@ -71,6 +71,7 @@ login_init(struct login *lg, const struct cfg *cfg,
 	ho.connect_timeout_ms = cfg->connect_timeout * 1000;
 	if (cfg_auth_mtls(cfg)) {
 		ho.client_cert = cfg->client_cert;
+		ho.client_chain = cfg->client_chain;
 		ho.client_key = asrt_key_pkey(cfg->client_key);
 	}
 	rc = http_new(&ho, &lg->http);
@@ -276,6 +277,14 @@ login_endpoints(struct login *lg)
  * private_key_jwt (OpenID Connect Core §9, RFC 7523 §2.2): a fresh client
  * assertion for this request, client_id beside it (§3.1 allows it; some
  * providers route by it).  The assertion is wiped once it is in f.
+ *
+ * Whoever receives an assertion can present it at the token endpoint
+ * until it expires (ASRT_LIFETIME; RFC 7523 §3 only asks the provider to
+ * refuse a jti it has seen, and the audience is the token endpoint or
+ * the issuer whichever endpoint it is sent to).  So it goes only to an
+ * endpoint on the token endpoint's origin (RFC 6454: scheme, host,
+ * port): a device authorization or introspection endpoint elsewhere is
+ * refused, reason assertion_origin, OA2_ERR_CONFIG, nothing sent.
  */
 static int
 add_assertion(struct login *lg, const char *url, struct form *f)
@@ -283,8 +292,19 @@ add_assertion(struct login *lg, const char *url, struct form *f)
 	const struct cfg *c = lg->cfg;
 	const char *aud;
 	char *jwt = NULL;
+	char eu[256], et[256];
 	int rc;
 
+	if (lg->ep.token != NULL && url != lg->ep.token &&
+	    !http_same_origin(url, lg->ep.token)) {
+		lg->why = "assertion_origin";
+		log_msg(lg->log, LOG_ERR, "not sending the client assertion "
+		    "to %s: not on the origin (scheme, host, port) of the "
+		    "token endpoint %s, where it could be replayed",
+		    log_escape(url, eu, sizeof(eu)),
+		    log_escape(lg->ep.token, et, sizeof(et)));
+		return OA2_ERR_CONFIG;
+	}
 	aud = c->client_assertion_aud == CFG_AUD_ISSUER ? c->issuer :
 	    lg->ep.token != NULL ? lg->ep.token : url;
 	rc = asrt_make(c->client_key, c->client_key_id, c->client_id, aud,

@@ -13,6 +13,13 @@
  * interposer ran at all; OA2_FREESCAN_SELFTEST makes it free two blocks
  * holding the first canary when loaded (a control).  Both variables are read once, when loaded; no
  * allocation happens on the free path (static buffers, open/write).
+ *
+ * OA2_FREESCAN_DUMP names a file that gets the bytes of every block freed
+ * (over its malloc_usable_size(), and the old block of a moving realloc),
+ * one after the other: for a secret made during the run, which no canary
+ * can name in advance (a signature the test learns from the mock IdP
+ * afterwards).  It holds whatever the process freed: test data only, in
+ * the test's own directory.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -57,6 +64,7 @@ struct canary {
 static struct canary canaries[MAX_CANARIES];
 static int ncanaries;
 static char out_path[4096];
+static int dump_fd = -1;
 static unsigned long scanned;
 static __thread int busy;
 
@@ -65,11 +73,15 @@ freescan_init(void)
 {
 	const char *spec = getenv("OA2_FREESCAN_CANARIES");
 	const char *out = getenv("OA2_FREESCAN_OUT");
+	const char *dump = getenv("OA2_FREESCAN_DUMP");
 	const char *p, *eq, *nl;
 
 	(void)resolve();
 	if (out != NULL)
 		snprintf(out_path, sizeof(out_path), "%s", out);
+	if (dump != NULL && dump[0] != '\0')
+		dump_fd = open(dump, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0600);
 	for (p = spec; p != NULL && *p != '\0' && ncanaries < MAX_CANARIES;
 	    p = nl != NULL ? nl + 1 : NULL) {
 		struct canary *c = &canaries[ncanaries];
@@ -123,6 +135,22 @@ emit(const char *line, size_t n)
 	close(fd);
 }
 
+/* The block's bytes to OA2_FREESCAN_DUMP, when set. */
+static void
+dump_block(const void *p, size_t n)
+{
+	const char *b = p;
+
+	while (dump_fd >= 0 && n > 0) {
+		ssize_t w = write(dump_fd, b, n);
+
+		if (w <= 0)
+			return;
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
 /* Bit i set: canary i is somewhere in the block at p. */
 static unsigned long
 find(void *p)
@@ -169,9 +197,10 @@ free(void *p)
 {
 	if (resolve() != 0)
 		return;
-	if (p != NULL && ncanaries > 0 && !busy) {
+	if (p != NULL && !busy && (ncanaries > 0 || dump_fd >= 0)) {
 		busy = 1;
 		report(find(p), "free", __builtin_return_address(0));
+		dump_block(p, malloc_usable_size(p));
 		busy = 0;
 	}
 	next_free(p);
@@ -191,10 +220,13 @@ realloc(void *p, size_t n)
 
 	if (resolve() != 0)
 		return NULL;
-	if (p == NULL || ncanaries == 0 || busy)
+	if (p == NULL || busy || (ncanaries == 0 && dump_fd < 0))
 		return next_realloc(p, n);
 	busy = 1;
 	found = find(p);
+	/* The old block's bytes, in case realloc moves it (dumped even if
+	 * it does not: more than freed, never less). */
+	dump_block(p, malloc_usable_size(p));
 	q = next_realloc(p, n);
 	if (n == 0 || (q != NULL && q != p))
 		report(found, "realloc", caller);

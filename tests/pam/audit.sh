@@ -224,6 +224,16 @@ enter access_denied dev '{"device_poll_script": ["access_denied"]}'
 enter expired_token dev '{"device_poll_script": ["expired_token"]}'
 enter device_timeout dev '{"device_poll_script": ["authorization_pending", "authorization_pending", "authorization_pending", "authorization_pending", "authorization_pending"]}'
 enter ok dev "{\"device_poll_script\": [\"approve:$U\"]}"
+# private_key_jwt and a device endpoint off the token endpoint's origin:
+# no assertion sent there.
+mkdir -p "$TESTTMP/keys"
+chmod 0700 "$TESTTMP/keys"
+openssl genpkey -algorithm ED25519 -out "$TESTTMP/keys/pkj.pem" 2>/dev/null || bail "openssl genpkey"
+chmod 0600 "$TESTTMP/keys/pkj.pem"
+conf pkj "grants = device" "device_timeout = 10" "client_auth = private_key_jwt" \
+	"client_key_file = $TESTTMP/keys/pkj.pem"
+sed -i '/^client_secret = /d' "$TESTTMP/pkj.conf"
+enter assertion_origin pkj "{\"discovery_overrides\": {\"device_authorization_endpoint\": \"https://localhost:$MOCK_PORT/device_authorization\"}}"
 
 # ---------------------------------------------------------------- offline verifier
 pwcase ok off ''

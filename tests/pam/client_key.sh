@@ -6,9 +6,11 @@
 # made by pam_oauth2ctl keygen and registered from its output; a wrong key and an
 # expired assertion refused by it; then the mock IdP for what a real
 # provider cannot be made to do on demand (a replayed jti) and to read the
-# assertion the module sent; a key file with unsafe permissions or that
+# assertion the module sent, and to put a device endpoint on another
+# origin (no assertion sent there); a key file with unsafe permissions or that
 # does not fit the algorithm is a configuration error (PAM_SERVICE_ERR)
-# with nothing sent; neither the key nor an assertion reaches syslog.
+# with nothing sent; neither the key nor an assertion reaches syslog, and
+# neither the key nor the assertion's signature stays in freed memory.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/op.sh"
 
@@ -274,6 +276,22 @@ T=$(claims_of "$(unhex "$(mock_form_param /token client_assertion)")")
 ok "$([ "$(jget "$D" c.jti)" != "$(jget "$T" c.jti)" ]; echo $?)" \
 	"device authorization and token request: two assertions, two jti"
 
+# An assertion goes only to the token endpoint's origin (scheme, host,
+# port): a device authorization endpoint on another host name (the same
+# mock, so anything sent would be seen) or another port is refused before
+# anything is sent, PAM_SERVICE_ERR, reason assertion_origin (the device
+# grant above, on the same origin, sent one).
+for o in "https://localhost:$MOCK_PORT:another host" "https://127.0.0.1:$((MOCK_PORT == 65535 ? 1 : MOCK_PORT + 1)):another port"; do
+	mock_reset
+	mock_scenario "{\"discovery_overrides\": {\"device_authorization_endpoint\": \"${o%:*}/device_authorization\"}, \"device_poll_script\": [\"approve\"]}"
+	: >"$OA2_LOG_CAPTURE"
+	is "$(printf '\n\n' | pam_run mdev "$ALICE" auth | sed -n 's/^auth=//p')" PAM_SERVICE_ERR \
+		"device endpoint on ${o##*:}: PAM_SERVICE_ERR"
+	like "$(last_decision)" "result=deny reason=assertion_origin" "  ${o##*:}: reason assertion_origin"
+	like "$(cat "$OA2_LOG_CAPTURE")" "not sending the client assertion to ${o%:*}/device_authorization: not on the origin" \
+		"  ${o##*:}: syslog names the endpoint"
+	is "$(mock_count /device_authorization)$(mock_count /token)" 00 "  ${o##*:}: nothing sent"
+done
 mock_reset
 mock_scenario '{"assertion_replayed": true}'
 : >"$OA2_LOG_CAPTURE"
@@ -386,13 +404,32 @@ for k in ed rs; do
 	canaries=$(grep -v '^-----' "$TESTTMP/keys/$k.pem" | awk '{ printf "key_line_%d=%s\n", NR, $0 }')
 	svc=m; [ "$k" = rs ] && svc=mrs
 	mock_reset
+	rm -f "$TESTTMP/freed.$k"
 	printf '%s\n' "$ALICE_PW" | OA2_FREESCAN_CANARIES="$canaries" OA2_FREESCAN_OUT="$TESTTMP/hits.$k" \
+		OA2_FREESCAN_DUMP="$TESTTMP/freed.$k" \
 		LD_PRELOAD="$LOGSHIM:$FREESCAN" "$PAMTEST" "$TESTTMP/pam.d" "$svc" "$ALICE" auth \
 		>"$TESTTMP/out.$k" 2>/dev/null
 	is "$(sed -n 's/^auth=//p' "$TESTTMP/out.$k")" PAM_SUCCESS "$k key, login under the free() scanner: PAM_SUCCESS"
 	like "$(sed -n 's/^scanned //p' "$TESTTMP/hits.$k")" '^[0-9]{3,}$' "$k: the scanner ran"
 	is "$(grep -v '^scanned ' "$TESTTMP/hits.$k" | sort | uniq -c | sed 's/^ *//')" "" \
 		"$k: no line of the private key in any freed block"
+	# The signature (the part of the assertion no one else can make) is
+	# known only once the mock has it: every freed block was dumped, and
+	# neither half of its raw bytes (an ECDSA DER holds R and S apart)
+	# may be in it.  The control: the signing input, not a secret, is.
+	A=$(unhex "$(mock_form_param /token client_assertion)")
+	is "$(node -e '
+		const fs = require("fs");
+		const [a, f] = process.argv.slice(1);
+		const freed = fs.readFileSync(f);
+		const sig = Buffer.from(a.split(".")[2], "base64url");
+		const h = sig.length >> 1;
+		const found = (b) => freed.indexOf(b) >= 0;
+		console.log(`${sig.length > 0} ${found(sig.subarray(0, h))} ${found(sig.subarray(h))} ` +
+			`${found(Buffer.from(a.split(".")[0]))}`);
+	' "$A" "$TESTTMP/freed.$k")" "true false false true" \
+		"$k: the assertion's signature in no freed block (its header is: the dump works)"
+	rm -f "$TESTTMP/freed.$k"
 done
 
 done_testing

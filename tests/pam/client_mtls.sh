@@ -5,8 +5,10 @@
 # --mtls: oidc-provider's features.mTLS fed the certificate node's TLS
 # layer received, certificate-bound access tokens on) with a certificate
 # of the test CA and with a self-signed one made by pam_oauth2ctl keygen
-# --cert; its mtls_endpoint_aliases used; an unregistered certificate, one
-# of another CA and one with another subject refused (invalid_client,
+# --cert, and with one of an intermediate CA sent with its chain; its
+# mtls_endpoint_aliases used; an unregistered certificate, one of another
+# CA, one with another subject and the intermediate's without the chain
+# refused (invalid_client,
 # PAM_AUTHINFO_UNAVAIL); the mock IdP for aliases that are not https or
 # not an object; configuration errors (PAM_SERVICE_ERR, nothing sent).
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/lib/common.sh"
@@ -35,6 +37,22 @@ ca_cert() {
 		bail "cannot make the client certificate $name"
 }
 ca_cert tls ca "$SUBJ"
+# An intermediate CA under the test CA, and a certificate it issued: the
+# provider trusts only the test CA, so the handshake must carry the
+# intermediate (client_cert_file with the chain after the certificate).
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$K/int.key" 2>/dev/null &&
+	printf 'basicConstraints = critical,CA:TRUE,pathlen:0\nkeyUsage = critical,keyCertSign,cRLSign\n' >"$K/int.cnf" &&
+	openssl req -new -key "$K/int.key" -subj "/CN=pam_oauth2 test intermediate CA" -out "$K/int.csr" 2>/dev/null &&
+	openssl x509 -req -in "$K/int.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -CAcreateserial \
+		-days 2 -extfile "$K/int.cnf" -out "$K/int.pem" 2>/dev/null ||
+	bail "cannot make the intermediate CA"
+cp "$K/int.pem" "$K/int-ca.pem"
+cp "$K/int.key" "$K/int-ca.key"
+PKI=$K ca_cert leafonly int-ca "$SUBJ"
+cp -p "$K/leafonly.pem" "$K/chain.pem"
+cat "$K/leafonly.crt" "$K/int.pem" >"$K/chain.crt"
+{ cat "$K/leafonly.crt"; printf -- '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n'; } >"$K/badchain.crt"
+cp -p "$K/leafonly.pem" "$K/badchain.pem"
 ca_cert foreign other-ca "$SUBJ"
 ca_cert othersubj ca "CN=other-host.example,O=pam_oauth2 tests"
 "$CTL" keygen --type ed25519 --cert "$K/ss.crt" --subject "CN=host-ss.example" "$K/ss.pem" \
@@ -92,6 +110,8 @@ conf ss "$OP_URL" host-ss self_signed_tls_client_auth ss </dev/null
 conf ssother "$OP_URL" host-ss self_signed_tls_client_auth ss2 </dev/null
 conf foreign "$OP_URL" host-tls tls_client_auth foreign </dev/null
 conf othersubj "$OP_URL" host-tls tls_client_auth othersubj </dev/null
+conf chain "$OP_URL" host-tls tls_client_auth chain </dev/null
+conf leafonly "$OP_URL" host-tls tls_client_auth leafonly </dev/null
 
 n0=$(aliased)
 : >"$OA2_LOG_CAPTURE"
@@ -106,8 +126,15 @@ is "$(auth_with ss "$ALICE" "$ALICE_PW")" PAM_SUCCESS \
 	"oidc-provider, self_signed_tls_client_auth with keygen's certificate: PAM_SUCCESS"
 is "$(($(aliased) - n0))" 1 "self_signed_tls_client_auth: the alias too"
 
+# A certificate of an intermediate CA: accepted with the chain in
+# client_cert_file, which the module sends with the certificate.
+: >"$OA2_LOG_CAPTURE"
+is "$(auth_with chain "$ALICE" "$ALICE_PW")" PAM_SUCCESS \
+	"oidc-provider, tls_client_auth with a certificate of an intermediate CA and the chain: PAM_SUCCESS"
+like "$(last_decision)" "result=allow reason=ok" "  the allow decision logged"
 for c in ssother:"self-signed certificate not registered" foreign:"certificate of another CA" \
-	othersubj:"CA certificate with another subject"; do
+	othersubj:"CA certificate with another subject" \
+	leafonly:"certificate of an intermediate CA without the chain"; do
 	: >"$OA2_LOG_CAPTURE"
 	is "$(auth_with "${c%%:*}" "$ALICE" "$ALICE_PW")" PAM_AUTHINFO_UNAVAIL \
 		"oidc-provider, ${c#*:}: PAM_AUTHINFO_UNAVAIL"
@@ -257,6 +284,13 @@ client_auth = tls_client_auth
 client_key_file = $K/tls.pem
 client_cert_file = $K/tls.crt
 client_key_id = x
+CONF
+cfg_error e10 "badchain.crt: certificate 2 of the file \\(the chain\\) is not a PEM certificate" \
+	"a damaged certificate after the client's" <<CONF
+$base
+client_auth = tls_client_auth
+client_key_file = $K/badchain.pem
+client_cert_file = $K/badchain.crt
 CONF
 is "$(mock_count /token)$(mock_count /.well-known/openid-configuration)" 00 \
 	"no configuration error sent anything"

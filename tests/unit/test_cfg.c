@@ -170,6 +170,22 @@ test_client_key(void)
 	expect_error("client_assertion_aud = audience",
 	    BASE "client_assertion_aud = audience\n", 0600,
 	    "client_assertion_aud must be token_endpoint or issuer");
+	/* Review finding 16: an assertion key with no assertion. */
+	expect_error("client_assertion_aud without client_auth",
+	    BASE "client_secret = s\nclient_assertion_aud = issuer\n", 0600,
+	    "client_assertion_aud is only used with client_auth = "
+	    "private_key_jwt");
+	expect_error("client_assertion_aud = token_endpoint with basic",
+	    BASE "client_auth = basic\nclient_secret = s\n"
+	    "client_assertion_aud = token_endpoint\n", 0600,
+	    "client_assertion_aud is only used with client_auth = "
+	    "private_key_jwt");
+	snprintf(text, sizeof(text), BASE "client_auth = tls_client_auth\n"
+	    "client_key_file = %s\nclient_cert_file = %s\n"
+	    "client_assertion_aud = issuer\n", kf, kf);
+	expect_error("client_assertion_aud with tls_client_auth", text, 0600,
+	    "client_assertion_aud is only used with client_auth = "
+	    "private_key_jwt");
 	snprintf(text, sizeof(text), BASE "client_auth = tls_client_auth\n"
 	    "client_key_file = %s\n", kf);
 	expect_error("tls_client_auth without client_cert_file", text, 0600,
