@@ -416,7 +416,8 @@ out:
  * the issuer, aud (string or array) contains the audience, exp required
  * and not passed, nbf, iat required and not in the future (with leeway),
  * sub, client_id and jti required strings (§2.2), no cnf (a
- * sender-constrained token).  Returns 0, OA2_ERR_TOKEN with *why set, or OA2_ERR_NOMEM.
+ * sender-constrained token).  Returns 0, OA2_ERR_TOKEN with *why set,
+ * or OA2_ERR_NOMEM.
  */
 static int
 jwt_check_access_claims(const struct claims *c,
