@@ -163,6 +163,20 @@ like "$(lastline)" "reason=no_key " "unknown kid: reason=no_key"
 is "$(mock_count /jwks)" 1 "unknown kid: the JWKS refetched once"
 auth_with tok "$ALICE" "$(at '' '{"typ":"at+jwt","kid":"k-unknown2"}')" >/dev/null
 is "$(mock_count /jwks)" 1 "a second unknown kid within a minute: no refetch"
+# Those misses are the presenter's: they never hold back the refetch an
+# ID token needs after a real key rotation (review finding 7).
+mock_reset
+mock_scenario '{"jwks_kids": ["RS256"]}'
+is "$(auth_with tokpw "$ALICE" "$PW")" PAM_SUCCESS "rotation: a password login caches a JWKS of one key"
+mock_ctl reset '{}' >/dev/null
+mock_scenario '{"jwks_kids": ["RS256"]}'
+auth_with tokpw "$ALICE" "$(at '' '{"typ":"at+jwt","kid":"k-made-up"}')" >/dev/null
+like "$(lastline)" "grant=token result=deny reason=no_key " "rotation: an access token with a made-up kid: no_key"
+is "$(mock_count /jwks)" 1 "  after one refetch"
+mock_ctl reset '{}' >/dev/null
+mock_scenario '{"alg": "ES256"}'
+is "$(auth_with tokpw "$ALICE" "$PW")" PAM_SUCCESS "rotation: an ID token with a new kid right after it: refetched, PAM_SUCCESS"
+is "$(mock_count /jwks)" 1 "  the JWKS was fetched again for the ID token"
 # grants = token alone: a password is refused unsent.
 tcase PAM_AUTH_ERR not_a_token tok "$PW"
 is "$(nreq)" 0 "not_a_token: no request at all"
