@@ -247,7 +247,7 @@ cold
 T=$(at)
 printf '%s\n' "$T" | pam_run tokexec "$ALICE" auth >/dev/null
 like "$(lastline)" "grant=token result=allow" "PAM_AUTHTOK: the token logged in"
-grep -F -q "${T##*.}" "$TESTTMP/authtok.out"; is $? 1 "  the next module does not get the token as PAM_AUTHTOK"
+test -s "$TESTTMP/authtok.out" && grep -F -q "${T:0:64}" "$TESTTMP/authtok.out"; is $? 1 "  the next module does not get the token as PAM_AUTHTOK (pam_exec reads its first 512 bytes)"
 mock_reset
 : >"$TESTTMP/authtok.out"
 printf '%s\n' "$PW" | pam_run tokexec "$ALICE" auth >/dev/null
