@@ -192,6 +192,13 @@ plain(const char *why)
 	{ "no_introspection_endpoint", "the provider advertises no "
 	    "introspection_endpoint: opaque tokens cannot be checked (set "
 	    "introspection_endpoint, or use JWT access tokens)" },
+	{ "client_not_allowed", "the token was issued to a client that "
+	    "is not in token_clients (its client_id or azp)" },
+	{ "client_missing", "the introspection answer names no client_id "
+	    "or azp: the issuing client cannot be checked against "
+	    "token_clients" },
+	{ "sender_constrained", "the token is bound to a key or certificate "
+	    "(cnf: DPoP, mTLS) and cannot be used as a bearer token" },
 	{ "no_device_endpoint", "the provider has no device authorization "
 	    "endpoint: enable the device grant for the client, or set "
 	    "device_authorization_endpoint" },

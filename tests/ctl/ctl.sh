@@ -199,6 +199,11 @@ like "$out" "token: sha256:[0-9a-f]{16} \(the audit line's token=\)" "login: sho
 like "$out" "result: allow, reason=ok \(PAM_SUCCESS\), 2 requests" "login: allowed (discovery, introspection)"
 unlike "$out" "$OT" "login: the token is not printed"
 is "$(mock_count /token)" 1 "login --grant token: no token request (only the one that issued it)"
+mock_scenario "{\"introspection_claims\": {\"aud\": \"ssh://ctl\", \"preferred_username\": \"$U\", \"client_id\": \"other-app\"}}"
+out=$(printf '%s\n' "$OT" | ctl --config "$TOKCONF" login "$U"); st=$?
+is "$st" 1 "login, a token of a client not in token_clients: exit 1"
+like "$out" "result: deny, reason=client_not_allowed \(PAM_AUTH_ERR\): the token was issued to a client that is not in token_clients" \
+	"  the reason in plain words"
 out=$(printf 'not-a-token\n' | ctl --config "$TOKCONF" login "$U" --grant token); st=$?
 is "$st" 1 "login --grant token, an unknown opaque answer: exit 1"
 like "$out" "result: deny, reason=(inactive_token|opaque_refused)" "login --grant token: the refusal's reason"
