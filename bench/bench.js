@@ -354,7 +354,7 @@ async function main() {
     const opaque = JSON.parse(tr.stdout).access_token;
     fs.writeFileSync(`${tmp}/oauth2-tok.conf`, [
       `issuer = ${url}`, 'client_id = bench', `client_secret = ${SECRET}`, `ca_file = ${tmp}/pki/ca.pem`,
-      `cache_dir = ${tmp}/tokcache`, 'grants = token', `token_audience = ${AUD}`, ''].join('\n'), { mode: 0o600 });
+      `cache_dir = ${tmp}/tokcache`, 'grants = token', `token_audience = ${AUD}`, 'token_clients = ci bench', ''].join('\n'), { mode: 0o600 });
     fs.writeFileSync(`${tmp}/pam.d/benchtok`, `auth required ${MODULE} config=${tmp}/oauth2-tok.conf\n`);
     const tokArgv = [PAMTEST, `${tmp}/pam.d`, 'benchtok', USER, 'auth'];
     tokRows = [

@@ -272,6 +272,8 @@ auth_run(struct pam_handle *pamh, const struct cfg *cfg,
 	 * ever a token, never sent to the IdP as a password; with the token
 	 * grant alone, anything else is refused unsent. */
 	if (token && grant_token_shaped(password)) {
+		/* A token is no password: not for the modules after us. */
+		conv_forget_password(pamh);
 		token_run = true;
 		rc = run_token(cfg, lc, user, password, lg, grant, why);
 		goto out;

@@ -78,6 +78,7 @@ static const struct opt opts[] = {
 	{ "device_authorization_endpoint", OPT_URL,
 	    M(device_authorization_endpoint), 0, 0, false },
 	{ "token_audience",     OPT_STR,    M(token_audience),     0, 0, false },
+	{ "token_clients",      OPT_STR,    M(token_clients),      0, 0, false },
 	{ "token_introspection", OPT_INTROSPECT, M(token_introspection), 0, 0,
 	    false },
 	{ "introspection_endpoint", OPT_URL, M(introspection_endpoint), 0, 0,
@@ -137,6 +138,7 @@ const char *const cfg_keys[] = {
 	"provider", "github_url", "user_endpoint", "user_id_claim",
 	"errors_with_200", "orgs_endpoint", "teams_endpoint",
 	"token_audience", "token_introspection", "introspection_endpoint",
+	"token_clients",
 	NULL
 };
 
@@ -250,6 +252,7 @@ cfg_free(struct cfg **cp)
 	free(c->proxy);
 	free(c->device_authorization_endpoint);
 	free(c->token_audience);
+	free(c->token_clients);
 	free(c->introspection_endpoint);
 	free(c->otp_param);
 	free(c->cache_dir);
@@ -1275,6 +1278,12 @@ preset_github(struct cfg *c, const char *where, char *err, size_t errlen)
 	if (c->grants_set && cfg_allows(c, CFG_GRANT_PASSWORD))
 		return fail(err, errlen, "%s: provider github has no password "
 		    "grant: use grants = device", where);
+	/* Nor JWT access tokens or introspection: a token grant here
+	 * could never succeed, and is never silently dropped. */
+	if (c->grants_set && cfg_allows(c, CFG_GRANT_TOKEN))
+		return fail(err, errlen, "%s: provider github has no token "
+		    "grant (no JWKS, no introspection): use grants = device",
+		    where);
 	c->grants[0] = CFG_GRANT_DEVICE;
 	c->ngrants = 1;
 	rc = preset_url(&c->device_authorization_endpoint, base,
@@ -1371,10 +1380,30 @@ finish_plain(struct cfg *c, const char *where, char *err, size_t errlen)
 	return 0;
 }
 
+bool
+cfg_token_client_allowed(const struct cfg *c, const char *id)
+{
+	const char *p = c->token_clients;
+	size_t idlen = strlen(id), n;
+
+	if (p == NULL || idlen == 0)
+		return false;
+	for (;;) {
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			return false;
+		n = strcspn(p, ", \t");
+		if (n == idlen && memcmp(p, id, n) == 0)
+			return true;
+		p += n;
+	}
+}
+
 /*
- * grants = token: token_audience is required, and must not be the
- * client_id (the audience of this client's ID tokens: an ID token would
- * then pass the audience check of an access token).  Not with a plain
+ * grants = token: token_audience and token_clients are required;
+ * token_audience must not be the client_id (the audience of this
+ * client's ID tokens: an ID token would then pass the audience check of
+ * an access token).  Not with a plain
  * OAuth 2 provider (no JWKS, no introspection).
  */
 static int
@@ -1393,6 +1422,11 @@ finish_token(const struct cfg *c, const char *where, char *err,
 	if (strcmp(c->token_audience, c->client_id) == 0)
 		return fail(err, errlen, "%s: token_audience must differ from "
 		    "client_id (an ID token's audience)", where);
+	if (c->token_clients == NULL ||
+	    c->token_clients[strspn(c->token_clients, ", \t")] == '\0')
+		return fail(err, errlen, "%s: grants = token needs "
+		    "token_clients (the client_id of every client allowed to "
+		    "obtain the tokens presented here)", where);
 	return 0;
 }
 

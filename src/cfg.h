@@ -157,6 +157,7 @@ struct cfg {
 	/* grants = token: the audience an access token must carry (RFC 9068
 	 * §4 aud), and when introspection (RFC 7662) decides. */
 	char *token_audience;
+	char *token_clients;     /* client_id/azp allowed to issue tokens */
 	enum cfg_introspect token_introspection;
 	char *introspection_endpoint; /* NULL: discovered */
 	long device_timeout;     /* seconds, whole device sign-in */
@@ -248,6 +249,9 @@ const char *cfg_auth_name(enum cfg_client_auth a);
 
 /* Does the configuration allow grant g? */
 bool cfg_allows(const struct cfg *c, enum cfg_grant g);
+
+/* Whether id is a word of token_clients (space or comma separated). */
+bool cfg_token_client_allowed(const struct cfg *c, const char *id);
 
 struct cfg *cfg_new(void);
 void cfg_free(struct cfg **c);

@@ -162,6 +162,17 @@ claims_get_bool(const struct claims *c, const char *name, bool *out)
 	return 0;
 }
 
+bool
+claims_has(const struct claims *c, const char *name)
+{
+	struct json_object *parent = NULL;
+	char leaf[CLAIMS_MAX_PATH];
+
+	if (c == NULL || claims_resolve(c, name, &parent, leaf) != 0)
+		return false;
+	return json_object_object_get_ex(parent, leaf, NULL) != 0;
+}
+
 /*
  * A string claim becomes a one-element list, an array of strings a list of
  * all its elements; a string with an embedded NUL, or any other element or

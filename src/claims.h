@@ -34,6 +34,8 @@ int claims_get_int64(const struct claims *c, const char *name,
     int64_t *out);
 /* A JSON boolean (true/false only: no string "true", no number). */
 int claims_get_bool(const struct claims *c, const char *name, bool *out);
+/* Whether the claim is there at all, whatever its type (null too). */
+bool claims_has(const struct claims *c, const char *name);
 
 /*
  * A claim that is a string or an array of strings: *out is a malloc'd

@@ -90,3 +90,9 @@ conv_get_password(struct pam_handle *pamh, bool use_first_pass,
 	}
 	return 0;
 }
+
+void
+conv_forget_password(struct pam_handle *pamh)
+{
+	(void)pam_set_item(pamh, PAM_AUTHTOK, NULL);
+}

@@ -30,6 +30,14 @@ int conv_ask(struct pam_handle *pamh, int style, const char *msg,
 int conv_get_password(struct pam_handle *pamh, bool use_first_pass,
     bool try_first_pass, const char *prompt, char **out);
 
+/*
+ * Clear PAM_AUTHTOK (Linux-PAM wipes the old value): an answer that is
+ * an access token is no password, and later modules (pam_exec
+ * expose_authtok, a password module with try_first_pass) must not get
+ * it.
+ */
+void conv_forget_password(struct pam_handle *pamh);
+
 /* True when the application gave a conversation function at all. */
 bool conv_available(struct pam_handle *pamh);
 

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "login.h"
 #include "secret.h"
+#include "token.h"
 
 /* Clock skew allowed on the introspection answer's exp/nbf (seconds),
  * as for JWTs (login.c). */
@@ -33,6 +34,12 @@
 /* The audit id of a token: "jti:" and its jti (at most this many bytes
  * of it), or log_hash's "sha256:" and 16 hex digits. */
 #define TOKEN_JTI_MAX 128
+
+/* Room kept in the introspection form (FORM_MAX) for the hint and the
+ * client authentication (a secret or a client assertion): a token whose
+ * form encoding is longer is refused as too_large before anything is
+ * sent. */
+#define TOKEN_FORM_RESERVE (8 * 1024)
 
 static bool
 is_b64url_char(unsigned char c)
@@ -109,21 +116,74 @@ grant_token_shaped(const char *s)
 	    is_b64token(s, len);
 }
 
-/* The audit id: "jti:JTI" when the verified claims have a jti, else a
- * short hash of the token (never the token). */
+/*
+ * The audit id of a verified token: "jti:JTI" when its claims have a
+ * jti, else a short hash of the token (a verified token is high entropy).
+ * A token that was not verified is named "-": it may be a mistyped
+ * password, and a fast unsalted hash of one does not belong in syslog.
+ */
 static int
-audit_id(struct login *lg, const struct claims *c, const char *token)
+audit_id(struct login *lg, const struct claims *c, const char *token,
+    bool verified)
 {
 	char buf[TOKEN_JTI_MAX + 8];
 	const char *jti = NULL;
 
-	if (claims_get_string(c, "jti", &jti) == 0 && jti[0] != '\0')
+	if (!verified)
+		snprintf(buf, sizeof(buf), "-");
+	else if (claims_get_string(c, "jti", &jti) == 0 && jti[0] != '\0')
 		snprintf(buf, sizeof(buf), "jti:%.*s", TOKEN_JTI_MAX, jti);
 	else
 		log_hash(token, buf, sizeof(buf));
 	free(lg->audit_token);
 	lg->audit_token = strdup(buf);
 	return lg->audit_token == NULL ? OA2_ERR_NOMEM : 0;
+}
+
+/*
+ * The issuing client: client_id (RFC 9068 §2.2, RFC 7662 §2.2) and azp,
+ * each when present, must be in token_clients, and at least one of them
+ * must be there.  Returns 0 or OA2_ERR_TOKEN with lg->why.
+ */
+static int
+check_client(struct login *lg, const struct claims *c)
+{
+	static const char *const names[] = { "client_id", "azp" };
+	const char *s = NULL;
+	bool seen = false;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		int rc = claims_get_string(c, names[i], &s);
+
+		if (rc == OA2_ERR_NOTFOUND)
+			continue;
+		if (rc != 0) {
+			lg->why = "claim_type";
+			return OA2_ERR_TOKEN;
+		}
+		if (!cfg_token_client_allowed(lg->cfg, s)) {
+			lg->why = "client_not_allowed";
+			return OA2_ERR_TOKEN;
+		}
+		seen = true;
+	}
+	if (!seen) {
+		lg->why = "client_missing";
+		return OA2_ERR_TOKEN;
+	}
+	return 0;
+}
+
+/* The length of the form encoding of s (form_encode). */
+static size_t
+form_encoded_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += (is_b64url_char((unsigned char)*s) || *s == '.' ||
+		    *s == '~') ? 1 : 3;
+	return n;
 }
 
 /*
@@ -193,10 +253,57 @@ check_introspection(struct login *lg, const struct claims *c)
 		goto malformed;
 	if (claims_get_string(c, "scope", &s) == OA2_ERR_BAD_RESPONSE)
 		goto malformed;
+	/* RFC 8705 §3.2, RFC 9449 §6.2: a sender-constrained token is
+	 * useless without its proof, which a password prompt cannot
+	 * carry: never accepted as a bearer token. */
+	if (claims_has(c, "cnf")) {
+		lg->why = "sender_constrained";
+		return OA2_ERR_TOKEN;
+	}
 	return 0;
 malformed:
 	lg->why = "introspection_malformed";
 	return OA2_ERR_BAD_RESPONSE;
+}
+
+/*
+ * A non-200 introspection answer.  An OAuth error code naming the client
+ * (invalid_client, unauthorized_client...) or the server
+ * (server_error, temporarily_unavailable) is classified as at the token
+ * endpoint (token_classify), with the code as the reason; otherwise the
+ * status decides: 401/403 introspection_refused and 429 http_429
+ * (OA2_ERR_CLIENT), anything else introspection_http_status
+ * (OA2_ERR_UNAVAIL).
+ */
+static int
+introspection_error(struct login *lg, const struct http_response *resp)
+{
+	const char *why = NULL;
+	int rc, cls;
+
+	rc = token_classify(resp->status, resp->body, resp->len, lg->errcode,
+	    sizeof(lg->errcode), &why);
+	if (rc == OA2_ERR_NOMEM) {
+		lg->why = why;
+		return rc;
+	}
+	cls = lg->errcode[0] != '\0' ? token_error_class(lg->errcode) : 0;
+	if (cls == OA2_ERR_CLIENT || cls == OA2_ERR_UNAVAIL) {
+		lg->why = why;
+		return rc;
+	}
+	/* No code that says something: the status alone. */
+	lg->errcode[0] = '\0';
+	if (resp->status == 401 || resp->status == 403) {
+		lg->why = "introspection_refused";
+		return OA2_ERR_CLIENT;
+	}
+	if (resp->status == 429) {
+		lg->why = "http_429";
+		return OA2_ERR_CLIENT;
+	}
+	lg->why = "introspection_http_status";
+	return OA2_ERR_UNAVAIL;
 }
 
 /*
@@ -215,9 +322,16 @@ introspect(struct login *lg, const char *token, struct claims **out)
 	int rc;
 
 	*out = NULL;
+	/* No endpoint to ask: the token cannot be checked here, which is
+	 * a refusal of this token (never an outage: anyone can present an
+	 * opaque-shaped answer). */
 	if (lg->ep.introspection == NULL) {
 		lg->why = "no_introspection_endpoint";
-		return OA2_ERR_UNAVAIL;
+		return OA2_ERR_TOKEN;
+	}
+	if (form_encoded_len(token) > FORM_MAX - TOKEN_FORM_RESERVE) {
+		lg->why = "too_large";
+		return OA2_ERR_TOKEN;
 	}
 	form_add_key(&f, "token");
 	form_encode(&f, token, strlen(token));
@@ -225,19 +339,8 @@ introspect(struct login *lg, const char *token, struct claims **out)
 	rc = login_post(lg, lg->ep.introspection, &f, &resp);
 	if (rc != 0)
 		goto out;
-	if (resp.status == 401 || resp.status == 403) {
-		lg->why = "introspection_refused";
-		rc = OA2_ERR_CLIENT;
-		goto out;
-	}
-	if (resp.status == 429) {
-		lg->why = "http_429";
-		rc = OA2_ERR_CLIENT;
-		goto out;
-	}
 	if (resp.status != 200) {
-		lg->why = "introspection_http_status";
-		rc = OA2_ERR_UNAVAIL;
+		rc = introspection_error(lg, &resp);
 		goto out;
 	}
 	rc = claims_parse(resp.body, resp.len, out);
@@ -291,10 +394,12 @@ grant_token(struct login *lg, const char *token)
 	} else {
 		rc = introspect(lg, token, &claims);
 	}
-	/* The audit line names the token also when it was refused, by a
-	 * hash then (a refused token's jti is not verified). */
+	if (rc == 0)
+		rc = check_client(lg, claims);
+	/* The audit line names a verified token (also when it is refused
+	 * afterwards), by "-" a token that was not verified. */
 	if (rc == 0 || rc == OA2_ERR_TOKEN) {
-		int arc = audit_id(lg, claims, token);
+		int arc = audit_id(lg, claims, token, claims != NULL);
 
 		if (arc != 0) {
 			rc = arc;

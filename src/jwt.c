@@ -415,8 +415,9 @@ out:
  * RFC 9068 §4 on claims whose signature has been verified: iss equals
  * the issuer, aud (string or array) contains the audience, exp required
  * and not passed, nbf, iat required and not in the future (with leeway),
- * sub and client_id required strings (§2.2), jti a string when present.
- * Returns 0, OA2_ERR_TOKEN with *why set, or OA2_ERR_NOMEM.
+ * sub, client_id and jti required strings (§2.2), no cnf (a
+ * sender-constrained token).  Returns 0, OA2_ERR_TOKEN with *why set,
+ * or OA2_ERR_NOMEM.
  */
 static int
 jwt_check_access_claims(const struct claims *c,
@@ -492,9 +493,19 @@ jwt_check_access_claims(const struct claims *c,
 			goto out;
 		}
 	}
+	/* RFC 9068 §2.2: jti is REQUIRED (the audit line names it). */
 	rc = claims_get_string(c, "jti", &s);
-	if (rc == OA2_ERR_BAD_RESPONSE) {
-		*why = "claim_type";
+	if (rc != 0 || s[0] == '\0') {
+		*why = rc == OA2_ERR_BAD_RESPONSE ? "claim_type" :
+		    "claim_missing";
+		rc = OA2_ERR_TOKEN;
+		goto out;
+	}
+	/* A sender-constrained token (RFC 8705 §3, RFC 9449 §6: cnf) is
+	 * bound to a key the password prompt cannot prove: never a bearer
+	 * token here. */
+	if (claims_has(c, "cnf")) {
+		*why = "sender_constrained";
 		rc = OA2_ERR_TOKEN;
 		goto out;
 	}

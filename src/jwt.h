@@ -57,7 +57,8 @@ struct jwt_at_expect {
  * among them, is refused with "not_access_token" (§4).  Then the claims
  * (§2.2, §4): iss, aud containing audience (other values allowed: an
  * access token may serve several resources), exp, nbf, iat as for ID
- * tokens, sub and client_id required strings, jti a string when present.
+ * tokens, sub, client_id and jti required strings (jti not empty), and
+ * no cnf claim (a sender-constrained token: "sender_constrained").
  * Same return values and ownership as jwt_verify.
  */
 int jwt_verify_access(const char *token, const struct jwks *keys,

@@ -39,6 +39,11 @@
 /* The cache key of that note: the JWKS URL with a suffix no URL of ours
  * ends in (its body says what it is, for pam_oauth2ctl cache list). */
 #define JWKS_MISS_SUFFIX " #refetched-without-the-key"
+/* The same note for access tokens presented by users (grants = token):
+ * their kid is the presenter's choice, so their misses never hold back
+ * the refetch an ID token from the token endpoint needs after a key
+ * rotation. */
+#define JWKS_MISS_SUFFIX_AT " #refetched-without-the-key-access"
 
 int
 login_init(struct login *lg, const struct cfg *cfg,
@@ -431,19 +436,21 @@ verify_with(struct login *lg, const struct cache_entry *e,
 
 /*
  * The note that a JWKS refetch for an unknown kid did not find it, kept
- * JWKS_REFETCH_MIN seconds in the cache directory.  jwks_miss_key returns
- * the note's cache key (malloc'd) or NULL.
+ * JWKS_REFETCH_MIN seconds in the cache directory, one for ID tokens and
+ * one for presented access tokens (access).  jwks_miss_key returns the
+ * note's cache key (malloc'd) or NULL.
  */
 static char *
-jwks_miss_key(const char *jwks_url)
+jwks_miss_key(const char *jwks_url, bool access)
 {
-	size_t n = strlen(jwks_url), k = strlen(JWKS_MISS_SUFFIX);
+	const char *suffix = access ? JWKS_MISS_SUFFIX_AT : JWKS_MISS_SUFFIX;
+	size_t n = strlen(jwks_url), k = strlen(suffix);
 	char *key = malloc(n + k + 1);
 
 	if (key == NULL)
 		return NULL;
 	memcpy(key, jwks_url, n);
-	memcpy(key + n, JWKS_MISS_SUFFIX, k + 1);
+	memcpy(key + n, suffix, k + 1);
 	return key;
 }
 
@@ -451,7 +458,7 @@ jwks_miss_key(const char *jwks_url)
  * fresh).  Without a cache directory there is no note: every login with
  * an unknown kid may refetch once. */
 static bool
-jwks_recent_miss(struct login *lg)
+jwks_recent_miss(struct login *lg, bool access)
 {
 	struct cache_entry n = { 0 };
 	char *key;
@@ -459,7 +466,7 @@ jwks_recent_miss(struct login *lg)
 
 	if (lg->cache_dir == NULL)
 		return false;
-	key = jwks_miss_key(lg->ep.jwks);
+	key = jwks_miss_key(lg->ep.jwks, access);
 	if (key == NULL)
 		return true;    /* out of memory: do not add a request */
 	if (cache_get(lg->cache_dir, key, &n) == 0) {
@@ -473,7 +480,7 @@ jwks_recent_miss(struct login *lg)
 }
 
 static void
-jwks_note_miss(struct login *lg)
+jwks_note_miss(struct login *lg, bool access)
 {
 	static const char body[] = "JWKS refetched for an unknown kid: "
 	    "not found\n";
@@ -481,7 +488,7 @@ jwks_note_miss(struct login *lg)
 
 	if (lg->cache_dir == NULL)
 		return;
-	key = jwks_miss_key(lg->ep.jwks);
+	key = jwks_miss_key(lg->ep.jwks, access);
 	if (key == NULL)
 		return;
 	if (cache_put(lg->cache_dir, key, body, sizeof(body) - 1,
@@ -498,9 +505,10 @@ jwks_note_miss(struct login *lg)
  * newer than our copy (key rotation; Dex, for one, signs with a new key
  * the moment it makes it, and a Dex with in-memory storage makes one at
  * every start).  When that refetch does not have the key either, unknown
- * kids refetch again only JWKS_REFETCH_MIN seconds later (also for
- * presented access tokens, whose kid the user chooses: one refetch a
- * minute at most).
+ * kids refetch again only JWKS_REFETCH_MIN seconds later.  Presented
+ * access tokens, whose kid the presenter chooses, have a note of their
+ * own (one refetch a minute at most for them), so a made-up kid never
+ * delays the refetch an ID token needs after a real rotation.
  */
 static int
 verify_jwt(struct login *lg, const char *token, bool access,
@@ -516,7 +524,7 @@ verify_jwt(struct login *lg, const char *token, bool access,
 		return rc;
 	rc = verify_with(lg, &e, token, access, out, &parsed);
 	if (rc == OA2_ERR_TOKEN && !from_net && lg->why != NULL &&
-	    strcmp(lg->why, "no_key") == 0 && !jwks_recent_miss(lg)) {
+	    strcmp(lg->why, "no_key") == 0 && !jwks_recent_miss(lg, access)) {
 		log_debug(lg->log, "unknown signing key: fetching the JWKS "
 		    "again");
 		cache_entry_clear(&e);
@@ -532,7 +540,7 @@ verify_jwt(struct login *lg, const char *token, bool access,
 			rc = OA2_ERR_TOKEN;
 		if (rc == OA2_ERR_TOKEN && lg->why != NULL &&
 		    strcmp(lg->why, "no_key") == 0)
-			jwks_note_miss(lg);
+			jwks_note_miss(lg, access);
 	}
 	/* A set that parsed is worth keeping, even if this token was bad. */
 	if (from_net && parsed)

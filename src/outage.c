@@ -104,7 +104,8 @@ outage_result_is_down(int rc, const char *why, const char *errcode)
 		return false;
 	/* Throttling is an answer; a missing endpoint is configuration. */
 	if (why != NULL && (strcmp(why, "http_429") == 0 ||
-	    strcmp(why, "no_device_endpoint") == 0))
+	    strcmp(why, "no_device_endpoint") == 0 ||
+	    strcmp(why, "no_introspection_endpoint") == 0))
 		return false;
 	return true;
 }

@@ -192,6 +192,13 @@ plain(const char *why)
 	{ "no_introspection_endpoint", "the provider advertises no "
 	    "introspection_endpoint: opaque tokens cannot be checked (set "
 	    "introspection_endpoint, or use JWT access tokens)" },
+	{ "client_not_allowed", "the token was issued to a client that "
+	    "is not in token_clients (its client_id or azp)" },
+	{ "client_missing", "the introspection answer names no client_id "
+	    "or azp: the issuing client cannot be checked against "
+	    "token_clients" },
+	{ "sender_constrained", "the token is bound to a key or certificate "
+	    "(cnf: DPoP, mTLS) and cannot be used as a bearer token" },
 	{ "no_device_endpoint", "the provider has no device authorization "
 	    "endpoint: enable the device grant for the client, or set "
 	    "device_authorization_endpoint" },
@@ -477,9 +484,11 @@ cmd_check(struct ctl *c)
 		    cfg->client_auth == CFG_AUTH_POST ? "post (secret set)" :
 		    "none (public client)");
 	}
-	say("grants: %s%s%s", grant_name(cfg->grants[0]),
+	say("grants: %s%s%s%s%s", grant_name(cfg->grants[0]),
 	    cfg->ngrants > 1 ? " " : "",
-	    cfg->ngrants > 1 ? grant_name(cfg->grants[1]) : "");
+	    cfg->ngrants > 1 ? grant_name(cfg->grants[1]) : "",
+	    cfg->ngrants > 2 ? " " : "",
+	    cfg->ngrants > 2 ? grant_name(cfg->grants[2]) : "");
 	say("scope: %s; username_claim: %s; username_format: %s",
 	    cfg->scope, cfg->username_claim, cfg->username_format);
 	check_dir(c, "cache_dir", cfg->cache_dir);
@@ -538,12 +547,19 @@ cmd_check(struct ctl *c)
 		    cfg->token_introspection == CFG_INTROSPECT_ALWAYS ?
 		    "always" : cfg->token_introspection ==
 		    CFG_INTROSPECT_NEVER ? "never" : "auto");
+		say("  token_clients:     %s", cfg->token_clients);
 		/* Without introspection only at+jwt JWTs can be checked:
-		 * a problem only when every token must be introspected. */
+		 * a problem when every token must be introspected, a
+		 * warning when opaque tokens would be. */
 		if (lg.ep.introspection == NULL &&
 		    cfg->token_introspection == CFG_INTROSPECT_ALWAYS)
 			problem(c, "token_introspection = always, but %s",
 			    plain("no_introspection_endpoint"));
+		else if (lg.ep.introspection == NULL &&
+		    cfg->token_introspection == CFG_INTROSPECT_AUTO)
+			say("warning: no introspection endpoint: opaque "
+			    "tokens are refused (no_introspection_endpoint); "
+			    "set token_introspection = never to say so");
 	}
 	if (cfg_plain_oauth2(cfg))
 		goto out;

@@ -158,13 +158,25 @@ like "$out" "PROBLEM: grants include device" "check: says the device endpoint is
 
 # grants = token: the introspection endpoint and the audience.
 TOKCONF="$TESTTMP/tok.conf"
-{ base_conf | grep -v '^grants'; echo "grants = token password"; echo "token_audience = ssh://ctl"; } | write_conf "$TOKCONF"
+{ base_conf | grep -v '^grants'; echo "grants = token password"; echo "token_audience = ssh://ctl"; echo "token_clients = pam-test"; } | write_conf "$TOKCONF"
 mock_reset
 out=$(ctl --config "$TOKCONF" check); st=$?
 is "$st" 0 "check, grants = token: exits 0"
 like "$out" "introspection: +$MOCK_URL/introspect" "check: shows the discovered introspection endpoint"
 like "$out" "token_audience: +ssh://ctl \(token_introspection = auto\)" "check: shows token_audience"
-{ base_conf | grep -v '^grants'; echo "grants = token"; echo "token_audience = ssh://ctl"; echo "token_introspection = always"; } | write_conf "$TOKCONF"
+like "$out" "token_clients: +pam-test" "check: shows token_clients"
+unlike "$out" "warning: no introspection endpoint" "check: an introspection endpoint, no warning"
+mock_reset
+mock_scenario '{"discovery_overrides": {"introspection_endpoint": null}}'
+out=$(ctl --config "$TOKCONF" check); st=$?
+is "$st" 0 "check, token_introspection = auto without an introspection endpoint: exits 0"
+like "$out" "warning: no introspection endpoint: opaque tokens are refused \(no_introspection_endpoint\)" \
+	"check: warns that opaque tokens cannot be checked"
+{ base_conf | grep -v '^grants'; echo "grants = token password device"; echo "token_audience = ssh://ctl"; echo "token_clients = pam-test"; } | write_conf "$TOKCONF"
+mock_reset
+out=$(ctl --config "$TOKCONF" check)
+like "$out" "grants: token password device" "check: shows all three grants"
+{ base_conf | grep -v '^grants'; echo "grants = token"; echo "token_audience = ssh://ctl"; echo "token_clients = pam-test"; echo "token_introspection = always"; } | write_conf "$TOKCONF"
 mock_reset
 mock_scenario '{"discovery_overrides": {"introspection_endpoint": null}}'
 out=$(ctl --config "$TOKCONF" check); st=$?
@@ -173,7 +185,7 @@ like "$out" "PROBLEM: token_introspection = always, but the provider advertises 
 	"check: says the introspection endpoint is missing"
 
 # login --grant token: an opaque token the mock issued, introspected.
-{ base_conf | grep -v '^grants'; echo "grants = token password"; echo "token_audience = ssh://ctl"; } | write_conf "$TOKCONF"
+{ base_conf | grep -v '^grants'; echo "grants = token password"; echo "token_audience = ssh://ctl"; echo "token_clients = pam-test"; } | write_conf "$TOKCONF"
 mock_reset
 mock_scenario "{\"introspection_claims\": {\"aud\": \"ssh://ctl\", \"preferred_username\": \"$U\"}}"
 OT=$(curl -sS --cacert "$PKI/ca.pem" -u pam-test:ctl-secret -d grant_type=password \
@@ -187,9 +199,26 @@ like "$out" "token: sha256:[0-9a-f]{16} \(the audit line's token=\)" "login: sho
 like "$out" "result: allow, reason=ok \(PAM_SUCCESS\), 2 requests" "login: allowed (discovery, introspection)"
 unlike "$out" "$OT" "login: the token is not printed"
 is "$(mock_count /token)" 1 "login --grant token: no token request (only the one that issued it)"
+mock_scenario "{\"introspection_claims\": {\"aud\": \"ssh://ctl\", \"preferred_username\": \"$U\", \"client_id\": \"other-app\"}}"
+out=$(printf '%s\n' "$OT" | ctl --config "$TOKCONF" login "$U"); st=$?
+is "$st" 1 "login, a token of a client not in token_clients: exit 1"
+like "$out" "result: deny, reason=client_not_allowed \(PAM_AUTH_ERR\): the token was issued to a client that is not in token_clients" \
+	"  the reason in plain words"
 out=$(printf 'not-a-token\n' | ctl --config "$TOKCONF" login "$U" --grant token); st=$?
 is "$st" 1 "login --grant token, an unknown opaque answer: exit 1"
 like "$out" "result: deny, reason=(inactive_token|opaque_refused)" "login --grant token: the refusal's reason"
+
+# A JWS over the introspection form's room (32 KiB form, 8 KiB kept for
+# the client authentication): refused unsent as too_large, not a
+# configuration error.
+{ base_conf | grep -v '^grants'; echo "grants = token"; echo "token_audience = ssh://ctl"; echo "token_clients = pam-test"; echo "token_introspection = always"; } | write_conf "$TOKCONF"
+mock_reset
+b64u() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d =; }
+BIG="$(b64u '{"alg":"RS256","typ":"at+jwt"}').$(b64u "{\"pad\":\"$(head -c 30000 /dev/zero | tr '\0' a)\"}").AAAA"
+out=$(printf '%s\n' "$BIG" | ctl --config "$TOKCONF" login "$U" --grant token); st=$?
+is "$st" 1 "login --grant token, a 40 KiB JWS for introspection: exit 1"
+like "$out" "result: deny, reason=too_large \(PAM_AUTH_ERR\)" "  refused as too_large (PAM_AUTH_ERR), not a configuration error"
+is "$(mock_count /introspect)" 0 "  nothing sent to introspection"
 
 # ---------------------------------------------------------------- login
 mock_reset

@@ -82,6 +82,7 @@ connect_timeout = 3
 debug = yes
 grants = token password
 token_audience = $AUD
+token_clients = ci-at ci-plain
 cache_dir = $TESTTMP/cache
 ${1:-}
 CONF

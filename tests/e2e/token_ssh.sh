@@ -49,6 +49,7 @@ conf() {
 	{
 		echo "grants = token password"
 		echo "token_audience = $aud"
+		echo "token_clients = $CIUSER"
 		echo "cache_dir = $TESTTMP/cache"
 		local l
 		for l in "$@"; do printf '%s\n' "$l"; done

@@ -254,8 +254,8 @@ like "$line" "reason=idp_down_recently( |\$)" "reason=idp_down_recently (a login
 sed -n 's/.* reason=\([^ ]*\).*/\1/p' <<<"$line" >>"$SEEN"
 
 # ---------------------------------------------------------------- grants = token
-conf tok "grants = token" "token_audience = ssh://audit"
-conf toknever "grants = token" "token_audience = ssh://audit" "token_introspection = never"
+conf tok "grants = token" "token_audience = ssh://audit" "token_clients = ci pam-test"
+conf toknever "grants = token" "token_audience = ssh://audit" "token_clients = ci pam-test" "token_introspection = never"
 b64u() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d =; }
 # An ID-token-shaped JWS (typ JWT): refused at the header, before any key.
 IDJWT="$(b64u '{"alg":"RS256","typ":"JWT"}').$(b64u '{}').AAAA"
@@ -279,6 +279,17 @@ pam_run tok "$U" auth >/dev/null <<<"$OT"
 line=$(tail -n +"$((before + 1))" "$OA2_LOG_CAPTURE" | grep " decision user=" | tail -1)
 like "$line" "grant=token result=deny reason=introspection_malformed( |\$)" "reason=introspection_malformed (active not a boolean)"
 sed -n 's/.* reason=\([^ ]*\).*/\1/p' <<<"$line" >>"$SEEN"
+# The same token, other answers: the issuing client and cnf.
+for c in 'client_not_allowed {"aud": "ssh://audit", "client_id": "other-app"}' \
+	'client_missing {"aud": "ssh://audit", "client_id": null}' \
+	'sender_constrained {"aud": "ssh://audit", "cnf": {"jkt": "abc"}}'; do
+	mock_scenario "{\"introspection_claims\": ${c#* }}"
+	before=$(nlines)
+	pam_run tok "$U" auth >/dev/null <<<"$OT"
+	line=$(tail -n +"$((before + 1))" "$OA2_LOG_CAPTURE" | grep " decision user=" | tail -1)
+	like "$line" "grant=token result=deny reason=${c%% *}( |\$)" "reason=${c%% *}"
+	sed -n 's/.* reason=\([^ ]*\).*/\1/p' <<<"$line" >>"$SEEN"
+done
 
 # ---------------------------------------------------------------- account decisions
 pwcase ok pw '' auth acct

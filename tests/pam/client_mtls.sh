@@ -189,6 +189,7 @@ OT=$(curl -sS --cacert "$PKI/ca.pem" -d grant_type=password -d client_id=host-tl
 conf mtok "$MOCK_URL" host-tls tls_client_auth tls <<CONF
 grants = token
 token_audience = ssh://fleet
+token_clients = host-tls
 token_introspection = always
 username_claim = username
 CONF

@@ -69,7 +69,7 @@ JWKS=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(p
 
 # grants = token: a crafted JWT access token and an opaque canary token.
 write_service htok <<SVC
-auth    required @MODULE@ config=$CONF debug grants=token token_audience=ssh://hygiene
+auth    required @MODULE@ config=$CONF debug grants=token token_audience=ssh://hygiene token_clients=ci,$CID
 account required @MODULE@ config=$CONF debug
 SVC
 atpay=$(node -e 'const [i, u] = process.argv.slice(1); const n = Math.floor(Date.now() / 1000);

@@ -37,6 +37,7 @@ client_secret = $SECRET
 ca_file = $PKI/ca.pem
 timeout = ${OA2_TEST_TIMEOUT:-3}
 token_audience = $AUD
+token_clients = ci-deploy $CID
 CONF
 		local l
 		for l in "$@"; do printf '%s\n' "$l"; done
@@ -57,6 +58,9 @@ printf '[groups]\nclaim:deployers = %s\n' "$(id -gn "$BOB")" >>"$TESTTMP/grp.con
 # token_audience missing: a configuration error, not a refusal.
 conf noaud "grants = token"
 sed -i '/^token_audience/d' "$TESTTMP/noaud.conf"
+# token_clients missing: a configuration error too (review finding 2).
+conf noclients "grants = token"
+sed -i '/^token_clients/d' "$TESTTMP/noclients.conf"
 
 now() { date +%s; }
 # at [CLAIM-OVERRIDES [HEADER-OVERRIDES [KEY]]]: a JWT access token for
@@ -129,11 +133,24 @@ tcase PAM_AUTH_ERR aud_mismatch tok "$(at "{\"aud\":\"$CID\"}")"
 tcase PAM_AUTH_ERR expired tok "$(at "{\"exp\":$(( $(now) - 120 )),\"iat\":$(( $(now) - 600 ))}")"
 tcase PAM_AUTH_ERR iss_mismatch tok "$(at '{"iss":"https://evil.example"}')"
 tcase PAM_AUTH_ERR claim_missing tok "$(at '{"client_id":null}')"
+# RFC 9068 §2.2: jti is required.
+tcase PAM_AUTH_ERR claim_missing tok "$(at '{"jti":null}')"
+tcase PAM_AUTH_ERR claim_type tok "$(at '{"jti":7}')"
+# The issuing client must be in token_clients (client_id, and azp when
+# present).
+tcase PAM_AUTH_ERR client_not_allowed tok "$(at '{"client_id":"other-app"}')"
+like "$(lastline)" "token=jti:" "client_not_allowed: a verified token, named by its jti"
+tcase PAM_AUTH_ERR client_not_allowed tok "$(at '{"azp":"other-app"}')"
+cold
+is "$(auth_with tok "$ALICE" "$(at '{"azp":"ci-deploy"}')")" PAM_SUCCESS "azp in token_clients: PAM_SUCCESS"
+# A sender-constrained token (DPoP, mTLS) is no bearer token.
+tcase PAM_AUTH_ERR sender_constrained tok "$(at '{"cnf":{"jkt":"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}')"
+tcase PAM_AUTH_ERR sender_constrained tok "$(at '{"cnf":{"x5t#S256":"bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}}')"
 tcase PAM_AUTH_ERR identity_mismatch tok "$(at)" "$BOB"
 like "$(lastline)" "sub=sub-alice token=jti:" "identity_mismatch: the token's own sub and jti in the audit line"
 # Signed by a key outside the JWKS, under a published kid.
 tcase PAM_AUTH_ERR bad_signature tok "$(at '' '' imposter)"
-like "$(lastline)" "token=sha256:[0-9a-f]{16}\$" "a refused token is named by a hash, never by its unverified jti"
+like "$(lastline)" "token=-\$" "a refused token is named '-', never by its unverified jti or a hash"
 # An unknown kid: the JWKS is fetched once more, then not again for a
 # minute (the rate limit of the ID token path).
 cold
@@ -146,6 +163,20 @@ like "$(lastline)" "reason=no_key " "unknown kid: reason=no_key"
 is "$(mock_count /jwks)" 1 "unknown kid: the JWKS refetched once"
 auth_with tok "$ALICE" "$(at '' '{"typ":"at+jwt","kid":"k-unknown2"}')" >/dev/null
 is "$(mock_count /jwks)" 1 "a second unknown kid within a minute: no refetch"
+# Those misses are the presenter's: they never hold back the refetch an
+# ID token needs after a real key rotation (review finding 7).
+mock_reset
+mock_scenario '{"jwks_kids": ["RS256"]}'
+is "$(auth_with tokpw "$ALICE" "$PW")" PAM_SUCCESS "rotation: a password login caches a JWKS of one key"
+mock_ctl reset '{}' >/dev/null
+mock_scenario '{"jwks_kids": ["RS256"]}'
+auth_with tokpw "$ALICE" "$(at '' '{"typ":"at+jwt","kid":"k-made-up"}')" >/dev/null
+like "$(lastline)" "grant=token result=deny reason=no_key " "rotation: an access token with a made-up kid: no_key"
+is "$(mock_count /jwks)" 1 "  after one refetch"
+mock_ctl reset '{}' >/dev/null
+mock_scenario '{"alg": "ES256"}'
+is "$(auth_with tokpw "$ALICE" "$PW")" PAM_SUCCESS "rotation: an ID token with a new kid right after it: refetched, PAM_SUCCESS"
+is "$(mock_count /jwks)" 1 "  the JWKS was fetched again for the ID token"
 # grants = token alone: a password is refused unsent.
 tcase PAM_AUTH_ERR not_a_token tok "$PW"
 is "$(nreq)" 0 "not_a_token: no request at all"
@@ -155,6 +186,10 @@ code=$(auth_with noaud "$ALICE" "$(at)")
 is "$code" PAM_SERVICE_ERR "no token_audience: PAM_SERVICE_ERR"
 like "$(grep 'configuration error' "$OA2_LOG_CAPTURE" | tail -1)" "grants = token needs token_audience" \
 	"no token_audience: the log says what is missing"
+code=$(auth_with noclients "$ALICE" "$(at)")
+is "$code" PAM_SERVICE_ERR "no token_clients: PAM_SERVICE_ERR"
+like "$(grep 'configuration error' "$OA2_LOG_CAPTURE" | tail -1)" "grants = token needs token_clients" \
+	"no token_clients: the log says what is missing"
 
 # ---------------------------------------------------------------- gates and groups
 cold
@@ -191,6 +226,32 @@ is "$code" PAM_AUTH_ERR "token password: an unknown opaque token: PAM_AUTH_ERR"
 like "$(lastline)" "grant=token result=deny reason=inactive_token" "token password: an opaque-shaped answer is introspected"
 is "$(mock_count /token)" 0 "token password: the opaque token never reached the token endpoint"
 is "$(mock_count /introspect)" 1 "token password: one introspection request"
+like "$(lastline)" "token=-\$" "token password: a refused opaque answer (maybe a password) is logged as token=-, no hash"
+# A long passphrase of the b64token alphabet is taken for a token: never
+# a hash of it in syslog.
+LONGPW='correct-horse-battery-staple-and-more-words'
+cold
+auth_with tokpw "$ALICE" "$LONGPW" >/dev/null
+like "$(lastline)" "grant=token result=deny reason=inactive_token .*token=-\$" "a long passphrase: introspected, logged as token=-"
+unlike "$(cat "$OA2_LOG_CAPTURE")" "sha256:$(printf '%s' "$LONGPW" | sha256sum | cut -c1-16)" "  no hash of the passphrase anywhere in syslog"
+# The answer routed to the token grant is not left in PAM_AUTHTOK for
+# the modules after this one (pam_exec expose_authtok here).
+printf '#!/bin/sh\ncat >%s\n' "$TESTTMP/authtok.out" >"$TESTTMP/authtok.sh"
+chmod 0700 "$TESTTMP/authtok.sh"
+write_service tokexec <<SVC
+auth    required @MODULE@ config=$TESTTMP/tokpw.conf
+auth    optional pam_exec.so expose_authtok quiet $TESTTMP/authtok.sh
+SVC
+cold
+: >"$TESTTMP/authtok.out"
+T=$(at)
+printf '%s\n' "$T" | pam_run tokexec "$ALICE" auth >/dev/null
+like "$(lastline)" "grant=token result=allow" "PAM_AUTHTOK: the token logged in"
+test -s "$TESTTMP/authtok.out" && grep -F -q "${T:0:64}" "$TESTTMP/authtok.out"; is $? 1 "  the next module does not get the token as PAM_AUTHTOK (pam_exec reads its first 512 bytes)"
+mock_reset
+: >"$TESTTMP/authtok.out"
+printf '%s\n' "$PW" | pam_run tokexec "$ALICE" auth >/dev/null
+is "$(tr -d '\0\n' <"$TESTTMP/authtok.out")" "$PW" "  a password still is PAM_AUTHTOK for the next module"
 # A password with a dot-separated shape that is no JWS is a password.
 cold
 auth_with tokpw "$ALICE" "a.b.c" >/dev/null
@@ -276,7 +337,28 @@ like "$(lastline)" "reason=introspection_refused " "introspection 401: introspec
 mock_scenario '{"status_for_path": {"/introspect": 404}}'
 is "$(auth_with intro "$ALICE" "$OT")" PAM_AUTHINFO_UNAVAIL "introspection 404: PAM_AUTHINFO_UNAVAIL"
 like "$(lastline)" "reason=introspection_http_status " "introspection 404: introspection_http_status"
-SCEN='{"discovery_overrides": {"introspection_endpoint": null}}' tcase PAM_AUTHINFO_UNAVAIL no_introspection_endpoint intro "$OPAQUE"
+SCEN='{"discovery_overrides": {"introspection_endpoint": null}}' tcase PAM_AUTH_ERR no_introspection_endpoint intro "$OPAQUE"
+# Not an outage: a password login right after it is not failed fast.
+conf nointro "grants = token password" "outage_window = 30"
+mock_reset
+mock_scenario '{"discovery_overrides": {"introspection_endpoint": null}}'
+is "$(auth_with nointro "$ALICE" "$OPAQUE")" PAM_AUTH_ERR "no introspection endpoint, outage_window set: PAM_AUTH_ERR"
+is "$(auth_with nointro "$ALICE" "$PW")" PAM_SUCCESS "  and no outage stamp: the next password login succeeds"
+# The issuing client of an introspected token.
+fresh_opaque "{\"introspection_claims\": {\"aud\": \"$AUD\", \"client_id\": \"other-app\"}}"
+is "$(auth_with intro "$ALICE" "$OT")" PAM_AUTH_ERR "introspection, client_id not in token_clients: PAM_AUTH_ERR"
+like "$(lastline)" "reason=client_not_allowed " "  client_not_allowed"
+mock_scenario "{\"introspection_claims\": {\"aud\": \"$AUD\", \"client_id\": null}}"
+is "$(auth_with intro "$ALICE" "$OT")" PAM_AUTH_ERR "introspection without client_id or azp: PAM_AUTH_ERR"
+like "$(lastline)" "reason=client_missing " "  client_missing"
+mock_scenario "{\"introspection_claims\": {\"aud\": \"$AUD\", \"cnf\": {\"jkt\": \"abc\"}}}"
+is "$(auth_with intro "$ALICE" "$OT")" PAM_AUTH_ERR "introspection of a sender-constrained token: PAM_AUTH_ERR"
+like "$(lastline)" "reason=sender_constrained " "  sender_constrained"
+# An OAuth error answer is classified by its code: invalid_client is the
+# client's problem (as at the token endpoint), and no outage.
+mock_scenario '{"error_for_path": {"/introspect": {"status": 400, "error": "invalid_client"}}}'
+is "$(auth_with intro "$ALICE" "$OT")" PAM_AUTHINFO_UNAVAIL "introspection 400 invalid_client: PAM_AUTHINFO_UNAVAIL"
+like "$(lastline)" "reason=invalid_client " "  reason=invalid_client"
 # token_introspection = always: a JWT goes to introspection too.
 SCEN= tcase PAM_AUTH_ERR inactive_token always "$(at)"
 is "$(mock_count /introspect)" 1 "token_introspection = always: the JWT was introspected"

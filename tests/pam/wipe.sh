@@ -64,7 +64,7 @@ JWKS=$(node -e 'process.stdout.write(JSON.stringify(require("fs").readFileSync(p
 # grants = token: a crafted JWT access token (RFC 9068) verified locally,
 # and an opaque token (the mock issues it, then introspects it).
 write_service wtok <<SVC
-auth required @MODULE@ config=$CONF grants=token token_audience=ssh://wipe
+auth required @MODULE@ config=$CONF grants=token token_audience=ssh://wipe token_clients=ci,$CID
 SVC
 atpay=$(node -e 'const [i, u] = process.argv.slice(1); const n = Math.floor(Date.now() / 1000);
 	process.stdout.write(JSON.stringify({ iss: i, aud: "ssh://wipe", sub: "sub-alice", client_id: "ci",

@@ -491,10 +491,25 @@ main(void)
 	/* grants = token (issue 14). */
 	rc = load(write_file("ok.conf", BASE "grants = token password device\n"
 	    "token_audience = ssh://hosts\ntoken_introspection = always\n"
+	    "token_clients = ci-deploy, ops-cli\tpam\n"
 	    "introspection_endpoint = https://idp.example/introspect\n", 0644),
 	    &c, 0);
 	is_int(rc, 0, "grants = token password device loads");
 	if (c != NULL) {
+		ok(cfg_token_client_allowed(c, "ci-deploy"),
+		    "token_clients: the first client is allowed");
+		ok(cfg_token_client_allowed(c, "ops-cli"),
+		    "token_clients: after a comma and a space");
+		ok(cfg_token_client_allowed(c, "pam"),
+		    "token_clients: after a tab");
+		ok(!cfg_token_client_allowed(c, "ci"),
+		    "token_clients: a prefix is not a match");
+		ok(!cfg_token_client_allowed(c, "ci-deploy,"),
+		    "token_clients: no separator in a match");
+		ok(!cfg_token_client_allowed(c, ""),
+		    "token_clients: the empty client is never allowed");
+		ok(!cfg_token_client_allowed(c, "other"),
+		    "token_clients: an unlisted client is not allowed");
 		is_int(c->ngrants, 3, "three grants");
 		is_int(c->grants[0], CFG_GRANT_TOKEN, "token first");
 		is_str(c->token_audience, "ssh://hosts", "token_audience");
@@ -514,8 +529,20 @@ main(void)
 	    BASE "grants = token\n", 0644, "grants = token needs "
 	    "token_audience");
 	expect_error("token_audience equal to client_id",
-	    BASE "grants = token\ntoken_audience = pam\n", 0644,
+	    BASE "grants = token\ntoken_audience = pam\n"
+	    "token_clients = ci\n", 0644,
 	    "token_audience must differ from client_id");
+	expect_error("grants = token without token_clients",
+	    BASE "grants = token\ntoken_audience = ssh://hosts\n", 0644,
+	    "grants = token needs token_clients");
+	expect_error("token_clients of separators only",
+	    BASE "grants = token\ntoken_audience = ssh://hosts\n"
+	    "token_clients = , ,\n", 0644,
+	    "grants = token needs token_clients");
+	expect_error("provider github with the token grant",
+	    "provider = github\nclient_id = gh\ngrants = token device\n"
+	    "token_audience = x\ntoken_clients = y\n", 0644,
+	    "provider github has no token grant");
 	expect_error("bad token_introspection",
 	    BASE "token_introspection = sometimes\n", 0644,
 	    "token_introspection must be auto, always or never");

@@ -1157,8 +1157,22 @@ test_access_tokens(void)
 	    "\"client_id\":\"ci\",\"exp\":1700000600,\"iat\":1699999990}", 1,
 	    "aud_mismatch", "another audience");
 	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"jti\":\"j\",\"exp\":1700000600,"
+	    "\"iat\":1699999990,\"scope\":\"pam:login admin\"}", 1, NULL,
+	    "aud a string");
+	/* RFC 9068 §2.2: jti is REQUIRED. */
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
 	    "\"client_id\":\"ci\",\"exp\":1700000600,\"iat\":1699999990,"
-	    "\"scope\":\"pam:login admin\"}", 1, NULL, "aud a string, no jti");
+	    "\"scope\":\"pam:login admin\"}", 1, "claim_missing", "no jti");
+	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
+	    "\"client_id\":\"ci\",\"jti\":\"\",\"exp\":1700000600,"
+	    "\"iat\":1699999990}", 1, "claim_missing", "an empty jti");
+	/* A sender-constrained token (RFC 9449 §6.1, RFC 8705 §3.1). */
+	AT_CLAIMS(",\"cnf\":{\"jkt\":\"0ZcOCORZNYy-DWpqq30jZyJGHTN0d2\"}",
+	    0, "sender_constrained", "cnf jkt (DPoP)");
+	AT_CLAIMS(",\"cnf\":{\"x5t#S256\":\"bwcK0esc3ACC3DB2Y5\"}", 0,
+	    "sender_constrained", "cnf x5t#S256 (mTLS)");
+	AT_CLAIMS(",\"cnf\":null", 0, "sender_constrained", "cnf null");
 	AT_CLAIMS("{\"iss\":\"" ISS "\",\"sub\":\"u\",\"client_id\":\"ci\","
 	    "\"exp\":1700000600,\"iat\":1699999990}", 1, "claim_missing",
 	    "no aud");
@@ -1169,8 +1183,8 @@ test_access_tokens(void)
 	    "\"client_id\":\"ci\",\"exp\":1699999960,\"iat\":1699999000}", 1,
 	    "expired", "expired beyond the leeway");
 	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
-	    "\"client_id\":\"ci\",\"exp\":1699999990,\"iat\":1699999000,"
-	    "\"scope\":\"pam:login admin\"}", 1, NULL,
+	    "\"client_id\":\"ci\",\"jti\":\"j\",\"exp\":1699999990,"
+	    "\"iat\":1699999000,\"scope\":\"pam:login admin\"}", 1, NULL,
 	    "expired within the leeway");
 	AT_CLAIMS("{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"u\","
 	    "\"client_id\":\"ci\",\"iat\":1699999000}", 1, "claim_missing",
