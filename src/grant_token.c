@@ -119,8 +119,12 @@ grant_token_shaped(const char *s)
 /*
  * The audit id of a verified token: "jti:JTI" when its claims have a
  * jti, else a short hash of the token (a verified token is high entropy).
- * A token that was not verified is named "-": it may be a mistyped
- * password, and a fast unsalted hash of one does not belong in syslog.
+ * A JWS that was not verified is named by its hash too (never by its
+ * unverified jti): a header that decodes to a JSON object is no typed
+ * password, and the hash lets an admin match a refused token he holds.
+ * An opaque-shaped answer that was not verified is named "-": it may be
+ * a long passphrase, and a fast unsalted hash of one does not belong in
+ * syslog.
  */
 static int
 audit_id(struct login *lg, const struct claims *c, const char *token,
@@ -129,8 +133,10 @@ audit_id(struct login *lg, const struct claims *c, const char *token,
 	char buf[TOKEN_JTI_MAX + 8];
 	const char *jti = NULL;
 
-	if (!verified)
+	if (!verified && !grant_token_is_jws(token))
 		snprintf(buf, sizeof(buf), "-");
+	else if (!verified)
+		log_hash(token, buf, sizeof(buf));
 	else if (claims_get_string(c, "jti", &jti) == 0 && jti[0] != '\0')
 		snprintf(buf, sizeof(buf), "jti:%.*s", TOKEN_JTI_MAX, jti);
 	else
@@ -397,7 +403,8 @@ grant_token(struct login *lg, const char *token)
 	if (rc == 0)
 		rc = check_client(lg, claims);
 	/* The audit line names a verified token (also when it is refused
-	 * afterwards), by "-" a token that was not verified. */
+	 * afterwards) and an unverified JWS, by "-" an unverified opaque
+	 * answer (audit_id). */
 	if (rc == 0 || rc == OA2_ERR_TOKEN) {
 		int arc = audit_id(lg, claims, token, claims != NULL);
 

@@ -149,8 +149,11 @@ tcase PAM_AUTH_ERR sender_constrained tok "$(at '{"cnf":{"x5t#S256":"bwcK0esc3AC
 tcase PAM_AUTH_ERR identity_mismatch tok "$(at)" "$BOB"
 like "$(lastline)" "sub=sub-alice token=jti:" "identity_mismatch: the token's own sub and jti in the audit line"
 # Signed by a key outside the JWKS, under a published kid.
-tcase PAM_AUTH_ERR bad_signature tok "$(at '' '' imposter)"
-like "$(lastline)" "token=-\$" "a refused token is named '-', never by its unverified jti or a hash"
+IMP=$(at '' '' imposter)
+tcase PAM_AUTH_ERR bad_signature tok "$IMP"
+like "$(lastline)" "token=sha256:[0-9a-f]{16}\$" "a refused JWS is named by a hash of it, never by its unverified jti"
+is "$(lastline | sed -n 's/.*token=sha256://p')" "$(printf '%s' "$IMP" | sha256sum | cut -c1-16)" \
+	"  the hash is the SHA-256 prefix an admin can compute from the token he holds"
 # An unknown kid: the JWKS is fetched once more, then not again for a
 # minute (the rate limit of the ID token path).
 cold
